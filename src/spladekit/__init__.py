@@ -1,0 +1,15 @@
+"""spladekit: SPLADE sparse vectors on ONNX Runtime for LangChain and LlamaIndex pipelines.
+
+Example:
+    >>> from spladekit import SpladeEncoder
+    >>> encoder = SpladeEncoder.from_pretrained("prithivida/Splade_PP_en_v1")  # doctest: +SKIP
+    >>> vectors = encoder.encode_documents(["Chandrayaan-3 landed near the lunar south pole."])  # doctest: +SKIP
+"""
+
+from spladekit.encoder import SpladeEncoder
+from spladekit.errors import SpladeError
+from spladekit.vector import SparseVector
+
+__version__ = "0.1.0"
+
+__all__ = ["SparseVector", "SpladeEncoder", "SpladeError", "__version__"]

@@ -1,0 +1,137 @@
+"""SparseVector: the one value type every encoder returns and every adapter converts."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from spladekit.errors import InputError
+
+__all__ = ["SparseVector"]
+
+IndexArray = npt.NDArray[np.int64]
+ValueArray = npt.NDArray[np.float32]
+
+
+def _frozen(array: npt.NDArray[Any]) -> npt.NDArray[Any]:
+    array.flags.writeable = False
+    return array
+
+
+class SparseVector:
+    """An immutable sparse vector over a vocabulary.
+
+    ``indices`` are sorted, unique, non-negative int64 token ids; ``values`` are the float32
+    weights at those ids, all greater than zero. Both arrays are read-only.
+
+    Example:
+        >>> v = SparseVector([3, 7], [0.5, 1.25])
+        >>> v.to_dict()
+        {3: 0.5, 7: 1.25}
+        >>> v.dot(SparseVector([7], [2.0]))
+        2.5
+    """
+
+    __slots__ = ("_indices", "_values")
+
+    _indices: IndexArray
+    _values: ValueArray
+
+    def __init__(self, indices: npt.ArrayLike, values: npt.ArrayLike) -> None:
+        idx = np.asarray(indices)
+        val = np.asarray(values, dtype=np.float32)
+        if idx.ndim != 1 or val.ndim != 1 or idx.shape != val.shape:
+            msg = (
+                "indices and values must be 1-D and of equal length, "
+                f"got shapes {idx.shape} and {val.shape}"
+            )
+            raise InputError(msg)
+        if idx.size and not np.issubdtype(idx.dtype, np.integer):
+            msg = f"indices must be integers, got dtype {idx.dtype}"
+            raise InputError(msg)
+        idx = idx.astype(np.int64, copy=True)
+        val = val.copy()
+        if idx.size and int(idx.min()) < 0:
+            msg = f"indices must be non-negative, got {int(idx.min())}"
+            raise InputError(msg)
+        if not np.all(np.isfinite(val)) or np.any(val <= 0):
+            msg = "values must be finite and greater than zero"
+            raise InputError(msg)
+        order = np.argsort(idx, kind="stable")
+        idx, val = idx[order], val[order]
+        if idx.size > 1 and np.any(idx[1:] == idx[:-1]):
+            msg = "indices must be unique"
+            raise InputError(msg)
+        self._indices = _frozen(idx)
+        self._values = _frozen(val)
+
+    @classmethod
+    def _trusted(cls, indices: IndexArray, values: ValueArray) -> SparseVector:
+        """Wrap arrays the encoder already made sorted, unique and positive (no copies)."""
+        vector = cls.__new__(cls)
+        vector._indices = _frozen(indices)
+        vector._values = _frozen(values)
+        return vector
+
+    @classmethod
+    def empty(cls) -> SparseVector:
+        """The vector of an empty text: no dimensions at all."""
+        return cls._trusted(np.empty(0, dtype=np.int64), np.empty(0, dtype=np.float32))
+
+    @classmethod
+    def from_dict(cls, mapping: Mapping[int, float]) -> SparseVector:
+        """Build a vector from ``{token_id: weight}`` (the LlamaIndex / Milvus shape)."""
+        return cls(list(mapping.keys()), list(mapping.values()))
+
+    @property
+    def indices(self) -> IndexArray:
+        """Sorted unique token ids (read-only int64 array)."""
+        return self._indices
+
+    @property
+    def values(self) -> ValueArray:
+        """Weights aligned with :attr:`indices` (read-only float32 array)."""
+        return self._values
+
+    def to_dict(self) -> dict[int, float]:
+        """``{token_id: weight}`` with plain Python ints and floats."""
+        return dict(zip(self._indices.tolist(), self._values.tolist(), strict=True))
+
+    def dot(self, other: SparseVector) -> float:
+        """Dot product with another sparse vector (the SPLADE relevance score)."""
+        common, mine, theirs = np.intersect1d(
+            self._indices, other._indices, assume_unique=True, return_indices=True
+        )
+        if common.size == 0:
+            return 0.0
+        return float(
+            np.dot(self._values[mine].astype(np.float64), other._values[theirs].astype(np.float64))
+        )
+
+    def __len__(self) -> int:
+        return int(self._indices.size)
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, SparseVector):
+            return NotImplemented
+        return bool(
+            np.array_equal(self._indices, other._indices)
+            and np.array_equal(self._values, other._values)
+        )
+
+    def __hash__(self) -> int:
+        return hash((self._indices.tobytes(), self._values.tobytes()))
+
+    def __repr__(self) -> str:
+        shown = ", ".join(
+            f"{i}: {v:.4g}"
+            for i, v in zip(self._indices[:6].tolist(), self._values[:6].tolist(), strict=True)
+        )
+        more = ", ..." if len(self) > 6 else ""
+        return f"SparseVector(nnz={len(self)}, {{{shown}{more}}})"
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (SparseVector, (self._indices, self._values))

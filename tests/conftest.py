@@ -1,0 +1,41 @@
+"""Shared fixtures: tiny models built in code, and the path to ../shared data."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+TESTS = Path(__file__).resolve().parent
+sys.path.insert(0, str(TESTS))
+
+from tiny_model import write_model_folder  # noqa: E402
+
+SHARED_DATA = TESTS.parent.parent / "shared" / "data"
+
+
+@pytest.fixture(scope="session")
+def tiny_model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A Splade_PP_en_v1-shaped folder with a tiny tokenizer and ONNX graph (max 512 tokens)."""
+    return write_model_folder(tmp_path_factory.mktemp("tiny") / "model")
+
+
+@pytest.fixture(scope="session")
+def short_model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The same kind of model with a 16-token limit, for truncation and window tests."""
+    return write_model_folder(tmp_path_factory.mktemp("short") / "model", max_length=16, seed=1)
+
+
+@pytest.fixture(scope="session")
+def encoder(tiny_model_dir: Path):  # type: ignore[no-untyped-def]
+    from spladekit import SpladeEncoder
+
+    return SpladeEncoder.from_pretrained(tiny_model_dir)
+
+
+@pytest.fixture(scope="session")
+def shared_data() -> Path:
+    if not SHARED_DATA.is_dir():
+        pytest.skip(f"shared data not found at {SHARED_DATA}")
+    return SHARED_DATA
