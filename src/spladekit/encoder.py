@@ -22,7 +22,7 @@ import numpy as np
 import numpy.typing as npt
 
 from spladekit.batching import plan_batches
-from spladekit.errors import InputError, InputTypeError
+from spladekit.errors import InputError, InputTypeError, ModelNotFoundError
 from spladekit.hub import ModelFiles, locate_model
 from spladekit.inference_free import QueryWeightTable
 from spladekit.models import KNOWN_MODELS, Activation, LongDocuments
@@ -213,6 +213,12 @@ class SpladeEncoder:
         query_source = query_model or (files.known.query_model if files.known else None)
         queries = load(locate(query_source)) if query_source is not None else None
         weights = None
+        if queries is None and files.known is not None and files.known.query == "idf":
+            if files.idf is None:
+                msg = (
+                    f"{files.known.model} encodes queries with idf.json, but {files.root} has none"
+                )
+                raise ModelNotFoundError(msg)
         if queries is None and files.idf is not None:
             skip = documents.tokenizer.special_ids
             weights = QueryWeightTable.from_file(files.idf, documents.tokenizer, skip_ids=skip)
