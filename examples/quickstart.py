@@ -1,0 +1,56 @@
+"""Quickstart: fastembed's SPLADE page, step by step, on spladekit.
+
+    python examples/quickstart.py                      # the default model from the Hub
+    python examples/quickstart.py --model ./my-splade  # or any local folder / repo id
+    SPLADEKIT_MODEL=./my-splade python examples/quickstart.py
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+from pprint import pprint
+
+from chandrayaan import DOCUMENTS
+
+from spladekit import SparseVector, SpladeEncoder
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--model",
+        default=os.environ.get("SPLADEKIT_MODEL", "prithivida/Splade_PP_en_v1"),
+        help="Hub repo id, known model name or local folder (env: SPLADEKIT_MODEL)",
+    )
+    args = parser.parse_args()
+
+    # 1. The models spladekit knows facts about (any other ONNX SPLADE export loads too).
+    pprint(SpladeEncoder.list_models()[0])
+
+    # 2. Load: downloads only model.onnx + tokenizer files on first use, then uses the HF cache.
+    model = SpladeEncoder.from_pretrained(args.model)
+    print(model)
+
+    # 3. Embed the documents (a generator, like fastembed's embed).
+    sparse_embeddings_list: list[SparseVector] = list(model.embed(DOCUMENTS, batch_size=6))
+
+    # 4. Each vector holds sorted token ids and their weights.
+    index = 0
+    first = sparse_embeddings_list[index]
+    print(first)
+    for i in range(5):
+        print(f"Token at index {first.indices[i]} has weight {first.values[i]}")
+
+    # 5. Which tokens are these? explain() replaces the page's get_tokens_and_weights.
+    for token, weight in model.explain(first, top_k=10):
+        print(f"{token:>12} {weight:.4f}")
+
+    # 6. Queries take the query path (the same model here) and score by dot product.
+    query = model.encode_query("When did the lunar mission land?")
+    best = max(range(len(DOCUMENTS)), key=lambda i: query.dot(sparse_embeddings_list[i]))
+    print(f"best match for the query: {DOCUMENTS[best]!r}")
+
+
+if __name__ == "__main__":
+    main()
