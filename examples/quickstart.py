@@ -11,9 +11,9 @@ import argparse
 import os
 from pprint import pprint
 
-from chandrayaan import DOCUMENTS
-
 from spladekit import SparseVector, SpladeEncoder
+
+from chandrayaan import DOCUMENTS
 
 
 def main() -> None:
