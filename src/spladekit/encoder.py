@@ -287,8 +287,8 @@ class SpladeEncoder:
         Reads :data:`SORT_CHUNK` texts at a time, so a huge generator streams with bounded
         memory.
         """
-        if isinstance(texts, (str, bytes)):
-            _check_texts(texts)
+        if isinstance(texts, (str, bytes)) or not isinstance(texts, Iterable):
+            _check_texts(texts)  # raises the right error now, not at the first next()
         _check_positive("batch_size", batch_size, allow_none=True)
         return self._stream(texts, batch_size=batch_size, show_progress=show_progress)
 
