@@ -79,10 +79,12 @@ class ModelPath:
 
 
 def _check_texts(texts: object, what: str = "texts") -> list[str]:
-    if isinstance(texts, (str, bytes)):
-        kind = "a single str" if isinstance(texts, str) else "bytes"
+    if isinstance(texts, bytes):
+        msg = f"{what} must be a list of str, got bytes; decode it and wrap it in a list"
+        raise InputTypeError(msg)
+    if isinstance(texts, str):
         msg = (
-            f"{what} must be a list of str, got {kind}; wrap one text in a list "
+            f"{what} must be a list of str, got a single str; wrap one text in a list "
             "(or use encode_query for a single query) so it is not encoded character by character"
         )
         raise InputTypeError(msg)
