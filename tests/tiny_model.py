@@ -65,12 +65,14 @@ def build_onnx_model(
     output_vocab: int | None = None,
     output_rank: int = 3,
     with_token_types: bool = True,
+    input_type: int = TensorProto.INT64,
 ) -> onnx.ModelProto:
     """A masked-LM whose every token sees the whole (masked) text, like attention does.
 
     h = tok_emb[ids] + pos_emb[pos] + type_emb[types]; ctx = masked mean of h over tokens;
     logits = tanh(h + ctx) @ W + b. Padding must be masked, or a text's vector changes with
-    its batch — the bug property tests look for.
+    its batch — the bug property tests look for. The options build broken or unusual variants
+    (wrong vocab or rank of the output, no token_type_ids input, int32 inputs) for loader tests.
     """
     rng = np.random.default_rng(seed)
     out_vocab = output_vocab or vocab_size
@@ -125,14 +127,12 @@ def build_onnx_model(
         ]
         out_shape = ["batch", out_vocab]
     inputs = [
-        helper.make_tensor_value_info("input_ids", TensorProto.INT64, ["batch", "sequence"]),
-        helper.make_tensor_value_info("attention_mask", TensorProto.INT64, ["batch", "sequence"]),
+        helper.make_tensor_value_info("input_ids", input_type, ["batch", "sequence"]),
+        helper.make_tensor_value_info("attention_mask", input_type, ["batch", "sequence"]),
     ]
     if with_token_types:
         inputs.append(
-            helper.make_tensor_value_info(
-                "token_type_ids", TensorProto.INT64, ["batch", "sequence"]
-            )
+            helper.make_tensor_value_info("token_type_ids", input_type, ["batch", "sequence"])
         )
     graph = helper.make_graph(
         nodes,
