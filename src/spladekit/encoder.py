@@ -65,7 +65,11 @@ class ModelPath:
     ) -> ModelPath:
         """Load the tokenizer and ONNX session of a located model."""
         known = files.known
-        limit = max_length or files.max_length() or (known.max_length if known else None)
+        stated = files.max_length()
+        if max_length is not None and stated is not None and max_length > stated:
+            msg = f"max_length must be at most {stated} (the model's limit in its config), got {max_length}"
+            raise InputError(msg)
+        limit = max_length or stated or (known.max_length if known else None)
         tokenizer = TextTokenizer.from_file(files.tokenizer, limit or _DEFAULT_MAX_LENGTH)
         model = OnnxMaskedLM(
             files.model, vocab_size=tokenizer.vocab_size, providers=providers, threads=threads
@@ -143,8 +147,12 @@ class SpladeEncoder:
     ) -> None:
         _check_positive("top_k", top_k, allow_none=True)
         _check_positive("token_budget", token_budget, allow_none=False)
-        if isinstance(threshold, bool) or not isinstance(threshold, (int, float)) or threshold < 0:
-            msg = f"threshold must be a number >= 0, got {threshold!r}"
+        if (
+            isinstance(threshold, bool)
+            or not isinstance(threshold, (int, float))
+            or not 0 <= threshold < float("inf")  # NaN or inf would prune every weight
+        ):
+            msg = f"threshold must be a finite number >= 0, got {threshold!r}"
             raise InputError(msg)
         if long_documents not in ("window", "truncate"):
             msg = f"long_documents must be 'window' or 'truncate', got {long_documents!r}"
