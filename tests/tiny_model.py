@@ -123,7 +123,7 @@ def build_onnx_model(
     else:
         nodes += [
             helper.make_node("Add", ["proj", "b"], ["logits3"]),
-            helper.make_node("ReduceMax", ["logits3", "one"], ["logits"], keepdims=0),
+            helper.make_node("ReduceMax", ["logits3"], ["logits"], axes=[1], keepdims=0),
         ]
         out_shape = ["batch", out_vocab]
     inputs = [

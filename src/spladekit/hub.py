@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from spladekit.errors import ModelNotFoundError
+from spladekit.errors import InputTypeError, ModelNotFoundError
 from spladekit.models import KnownModel, find_known_model
 
 __all__ = ["MODEL_FILE_LAYOUTS", "ModelFiles", "locate_model"]
@@ -134,7 +134,16 @@ def locate_model(
     :data:`MODEL_FILE_LAYOUTS` (or *model_file*), ``tokenizer.json``, an optional ``idf.json``
     and small config files.
     """
+    if not isinstance(name_or_path, (str, os.PathLike)):
+        msg = (
+            "name_or_path must be a Hub repo id or a folder (str or path), "
+            f"got {type(name_or_path).__name__}"
+        )
+        raise InputTypeError(msg)
     name = os.fspath(name_or_path)
+    if not isinstance(name, str):
+        msg = f"name_or_path must be a str path, got {type(name).__name__}"
+        raise InputTypeError(msg)
     local = Path(name).expanduser()
     known: KnownModel | None = None
     if local.is_dir():
