@@ -20,7 +20,7 @@ def _frozen(array: npt.NDArray[Any]) -> npt.NDArray[Any]:
     # A read-only view of a read-only array: an owner could flip ``writeable`` back on, a view
     # of a frozen base cannot, so the vector (and its hash) really stays fixed.
     array.flags.writeable = False
-    view = array.view()
+    view: npt.NDArray[Any] = array.view()
     view.flags.writeable = False
     return view
 
