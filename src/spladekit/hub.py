@@ -146,6 +146,7 @@ def locate_model(
         raise InputTypeError(msg)
     local = Path(name).expanduser()
     known: KnownModel | None = None
+    hub_repo: str | None = None
     if local.is_dir():
         root = local
     elif local.exists():
@@ -177,6 +178,7 @@ def locate_model(
             local_files_only=local_files_only,
         )
         logger.debug("model %s resolved to %s", name, root)
+        hub_repo = repo_id
 
     if known is None:
         known = _known_from_folder(root)
@@ -188,10 +190,14 @@ def locate_model(
     model = _first_existing(root, candidates)
     if model is None:
         found = _found_files(root)
+        repo_onnx = (
+            _listed_onnx_files(hub_repo, revision=revision, cache_dir=cache_dir) if hub_repo else []
+        )
         msg = (
             f"no ONNX model in {root}: looked for {', '.join(candidates)}; "
             f"found {', '.join(found) if found else 'no files'}. "
-            "Pass model_file='path/inside/folder.onnx' if it lives elsewhere."
+            + (f"The repo has ONNX files: {', '.join(repo_onnx)}. " if repo_onnx else "")
+            + "Pass model_file='path/inside/folder.onnx' if it lives elsewhere."
         )
         raise ModelNotFoundError(msg)
     beside_model = str(model.parent.relative_to(root) / TOKENIZER_FILE)
@@ -210,6 +216,20 @@ def locate_model(
         idf=_first_existing(root, [IDF_FILE]),
         known=known,
     )
+
+
+def _listed_onnx_files(
+    repo_id: str, *, revision: str | None, cache_dir: str | os.PathLike[str] | None
+) -> list[str]:
+    """The repo's ``.onnx`` files, from the tree listing snapshot_download cached (no network)."""
+    try:
+        from huggingface_hub import get_cached_repo_tree
+
+        folder = os.fspath(cache_dir) if cache_dir is not None else None
+        listing = get_cached_repo_tree(repo_id, revision=revision, cache_dir=folder)
+    except Exception:  # older huggingface_hub, or no listing cached (an offline load): say less
+        return []
+    return sorted(f.path for f in listing if f.path.endswith(".onnx"))
 
 
 def _known_from_folder(root: Path) -> KnownModel | None:
