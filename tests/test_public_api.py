@@ -1,0 +1,75 @@
+"""The public face, pinned: names, import weight, the model table."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import spladekit
+from spladekit import SpladeEncoder
+
+FRAMEWORKS = ("langchain", "llama_index", "qdrant_client", "pymilvus")
+
+
+def test_all_is_pinned() -> None:
+    assert spladekit.__all__ == ["SparseVector", "SpladeEncoder", "SpladeError", "__version__"]
+    for name in spladekit.__all__:
+        assert hasattr(spladekit, name)
+    assert isinstance(spladekit.__version__, str) and spladekit.__version__.count(".") >= 2
+
+
+def test_importing_spladekit_imports_no_framework() -> None:
+    script = (
+        "import json, sys, spladekit\n"
+        "from spladekit import SparseVector, SpladeEncoder, SpladeError\n"
+        "print(json.dumps(sorted(sys.modules)))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True, timeout=60
+    )
+    modules = json.loads(done.stdout)
+    assert "spladekit" in modules  # the probe really imported it
+    loaded = [m for m in modules if m.split(".")[0].startswith(FRAMEWORKS)]
+    assert loaded == []
+
+
+def test_list_models_has_fastembeds_fields_and_the_default_row() -> None:
+    rows = SpladeEncoder.list_models()
+    assert rows and all(isinstance(row, dict) for row in rows)
+    fields = {
+        "model",
+        "sources",
+        "model_file",
+        "description",
+        "license",
+        "size_in_GB",
+        "vocab_size",
+    }
+    for row in rows:
+        assert fields <= set(row), row
+        json.dumps(row)  # plain data, printable and serialisable
+    default = rows[0]
+    assert default["model"] == "prithivida/Splade_PP_en_v1"
+    assert default["sources"] == {"hf": "Qdrant/Splade_PP_en_v1"}
+    assert default["model_file"] == "model.onnx"
+    assert default["license"] == "apache-2.0"
+    assert default["size_in_GB"] == 0.532
+    assert default["vocab_size"] == 30522
+    assert len({row["model"] for row in rows}) == len(rows)
+
+
+def test_list_models_returns_copies() -> None:
+    rows = SpladeEncoder.list_models()
+    rows[0]["sources"]["hf"] = "someone/else"
+    rows[0]["model"] = "changed"
+    fresh = SpladeEncoder.list_models()[0]
+    assert fresh["model"] == "prithivida/Splade_PP_en_v1"
+    assert fresh["sources"] == {"hf": "Qdrant/Splade_PP_en_v1"}
+
+
+def test_default_model_of_from_pretrained_is_the_table_default() -> None:
+    import inspect
+
+    default = inspect.signature(SpladeEncoder.from_pretrained).parameters["name_or_path"].default
+    assert default == SpladeEncoder.list_models()[0]["model"]
