@@ -1,0 +1,68 @@
+"""``SpladeMilvusSparseEmbedding``: langchain-milvus' ``BaseSparseEmbedding`` on SPLADE.
+
+Import it from :mod:`spladekit.langchain`; this module needs langchain-milvus. The Milvus
+store checks ``isinstance(..., BaseSparseEmbedding)``, hence a real subclass.
+"""
+
+from __future__ import annotations
+
+from spladekit.errors import require
+
+require("langchain_milvus", "langchain,milvus")
+
+from langchain_milvus.utils.sparse import BaseSparseEmbedding  # noqa: E402
+
+from spladekit import wire  # noqa: E402
+from spladekit.errors import InputError  # noqa: E402
+from spladekit.langchain import SpladeAdapter, in_thread  # noqa: E402
+
+__all__ = ["SpladeMilvusSparseEmbedding"]
+
+_SHOWN = 60  # characters of an offending text quoted in an error
+
+
+class SpladeMilvusSparseEmbedding(SpladeAdapter, BaseSparseEmbedding):
+    """SPLADE ``{token_id: weight}`` rows for ``langchain_milvus.Milvus``.
+
+    Milvus rejects an empty sparse vector on insert, deep inside the client. So
+    :meth:`embed_documents` raises :class:`~spladekit.errors.InputError` naming the text and
+    its position when a document has no weight (empty or blank text, or everything pruned):
+    drop such texts before adding them. An empty *query* vector is accepted by Milvus (it
+    matches nothing), so :meth:`embed_query` returns ``{}``.
+
+    Example:
+        >>> from langchain_milvus import Milvus  # doctest: +SKIP
+        >>> store = Milvus(  # doctest: +SKIP
+        ...     embedding_function=[dense, SpladeMilvusSparseEmbedding(encoder=encoder)],
+        ...     vector_field=["dense", "sparse"],
+        ...     index_params=[dense_index, {"index_type": "SPARSE_INVERTED_INDEX", "metric_type": "IP"}],
+        ...     connection_args={"uri": "./milvus.db"},
+        ... )
+    """
+
+    def embed_documents(self, texts: list[str]) -> list[dict[int, float]]:
+        """Encode documents as ``{token_id: weight}``; an empty vector is an error."""
+        vectors = self._encode_documents(texts)
+        for position, vector in enumerate(vectors):
+            if len(vector) == 0:
+                text = texts[position]
+                shown = text if len(text) <= _SHOWN else text[:_SHOWN] + "..."
+                msg = (
+                    f"texts[{position}] = {shown!r} has no SPLADE weight (empty, blank, or "
+                    "everything pruned), and Milvus rejects empty sparse vectors; "
+                    "drop such texts before adding them"
+                )
+                raise InputError(msg)
+        return wire.to_dicts(vectors)
+
+    def embed_query(self, query: str) -> dict[int, float]:
+        """Encode one query on the query path (``{}`` when it has no weight)."""
+        return wire.to_dict(self._encode_query(query))
+
+    async def aembed_documents(self, texts: list[str]) -> list[dict[int, float]]:
+        """:meth:`embed_documents` in a worker thread; the event loop keeps running."""
+        return await in_thread(self.embed_documents, texts)
+
+    async def aembed_query(self, query: str) -> dict[int, float]:
+        """:meth:`embed_query` in a worker thread."""
+        return await in_thread(self.embed_query, query)
