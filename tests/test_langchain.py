@@ -90,6 +90,11 @@ def test_batch_size_is_validated(encoder: SpladeEncoder, bad: object) -> None:
         splade_lc.SpladeSparseEmbeddings(encoder=encoder, batch_size=bad)  # type: ignore[arg-type]
 
 
+def test_encoder_given_as_the_model_is_pointed_to_encoder_keyword(encoder: SpladeEncoder) -> None:
+    with pytest.raises(TypeError, match="as encoder="):
+        splade_lc.SpladeSparseEmbeddings(encoder)  # type: ignore[arg-type]
+
+
 def test_encoder_must_be_a_splade_encoder() -> None:
     with pytest.raises(TypeError, match="encoder must be a SpladeEncoder, got str"):
         splade_lc.SpladeSparseEmbeddings(encoder="prithivida/Splade_PP_en_v1")  # type: ignore[arg-type]

@@ -130,6 +130,9 @@ class SpladeAdapter:
             msg = f"batch_size must be a positive integer or None, got {batch_size!r}"
             raise InputError(msg)
         self.batch_size = batch_size
+        if isinstance(model_name_or_path, SpladeEncoder):
+            msg = "pass an existing SpladeEncoder as encoder=..., not as the model name or path"
+            raise InputTypeError(msg)
         options: dict[str, Any] = {
             "revision": revision,
             "cache_dir": cache_dir,
