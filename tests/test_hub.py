@@ -26,6 +26,8 @@ TEXT = "Chandrayaan-3 is India's third lunar mission"
 REPO = "someorg/tiny-splade"
 QDRANT_REPO = "Qdrant/Splade_PP_en_v1"
 ODD_REPO = "someorg/odd-layout"
+BOTH_REPO = "someorg/both-layouts"
+SUB_REPO = "someorg/onnx-subfolder"
 #: What an encoder needs from a repo laid out like Qdrant/Splade_PP_en_v1, and nothing more.
 NEEDED = {"model.onnx", "tokenizer.json", "config.json", "tokenizer_config.json"}
 #: Files real repos carry beside the ONNX export that must never be downloaded.
@@ -63,19 +65,34 @@ def model_files(tmp_path_factory: pytest.TempPathFactory) -> dict[str, bytes]:
 
 
 @pytest.fixture(scope="module")
+def other_model(tmp_path_factory: pytest.TempPathFactory) -> bytes:
+    """Another valid ONNX file (other weights): a second copy must not dedupe to the first blob."""
+    folder = write_model_folder(tmp_path_factory.mktemp("hubmodel") / "m", seed=5)
+    return (folder / "model.onnx").read_bytes()
+
+
+@pytest.fixture(scope="module")
 def local_vector(tiny_model_dir: Path) -> tuple[list[int], list[float]]:
     """The vector the same tiny model gives when loaded from a local folder."""
     return wire.to_lists(SpladeEncoder.from_pretrained(tiny_model_dir).encode_documents([TEXT])[0])
 
 
 @pytest.fixture
-def hub(model_files: dict[str, bytes]) -> Iterator[HubServer]:
+def hub(model_files: dict[str, bytes], other_model: bytes) -> Iterator[HubServer]:
     odd = {k: v for k, v in model_files.items() if k != "model.onnx"}
     odd["weights/splade.onnx"] = model_files["model.onnx"]
     repos = {
         REPO: {**model_files, **EXTRAS},
-        QDRANT_REPO: {**model_files, **EXTRAS},
+        QDRANT_REPO: {**model_files, "onnx/model.onnx": other_model, **EXTRAS},
         ODD_REPO: odd,
+        # Exports often carry the same model twice (root and onnx/): fetch one, not both.
+        BOTH_REPO: {**model_files, "onnx/model.onnx": other_model, **EXTRAS},
+        SUB_REPO: {
+            **{k: v for k, v in model_files.items() if k != "model.onnx"},
+            "onnx/model.onnx": model_files["model.onnx"],
+            "onnx/model_optimized.onnx": other_model,
+            **EXTRAS,
+        },
     }
     with HubServer(repos) as server:
         yield server
@@ -138,6 +155,15 @@ def test_known_model_name_resolves_to_its_onnx_repo(hub: HubServer, tmp_path: Pa
     assert Path(result["model"]).is_relative_to(
         tmp_path / "home" / "hub" / "models--Qdrant--Splade_PP_en_v1"
     )
+
+
+def test_model_file_replaces_the_known_models_file(hub: HubServer, tmp_path: Path) -> None:
+    result = load(
+        hub.url, tmp_path / "home", "prithivida/Splade_PP_en_v1", model_file="onnx/model.onnx"
+    )
+    assert "error" not in result, result
+    assert result["model"].endswith("onnx/model.onnx")
+    assert set(hub.fetched()) == NEEDED - {"model.onnx"} | {"onnx/model.onnx"}
 
 
 def test_filled_cache_works_with_the_server_stopped(
@@ -204,3 +230,26 @@ def test_nonstandard_layout_lists_what_was_looked_for_and_found(
     fixed = load(hub.url, home, ODD_REPO, model_file="weights/splade.onnx")
     assert "error" not in fixed, fixed
     assert hub.fetched() == ["weights/splade.onnx"]  # the rest was already cached
+
+
+@pytest.mark.parametrize(
+    ("repo", "model_file"), [(BOTH_REPO, "model.onnx"), (SUB_REPO, "onnx/model.onnx")]
+)
+def test_only_the_first_layout_present_is_fetched(
+    hub: HubServer,
+    tmp_path: Path,
+    repo: str,
+    model_file: str,
+    local_vector: tuple[list[int], list[float]],
+) -> None:
+    home = tmp_path / "home"
+    result = load(hub.url, home, repo)
+    assert "error" not in result, result
+    assert result["model"].endswith(model_file)
+    assert result["vector"] == [list(x) for x in local_vector]
+    assert set(hub.fetched()) == NEEDED - {"model.onnx"} | {model_file}
+    assert len(hub.fetched()) == len(NEEDED)
+    hub.requests.clear()
+    offline = load(hub.url, home, repo, offline=True)  # the cache is complete for what we use
+    assert offline.get("model") == result["model"], offline
+    assert hub.requests == []

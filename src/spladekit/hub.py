@@ -11,7 +11,7 @@ import logging
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypedDict
 
 from spladekit.errors import InputTypeError, ModelNotFoundError
 from spladekit.models import KnownModel, find_known_model
@@ -76,6 +76,12 @@ def _looks_like_path(name: str) -> bool:
 def _with_external_data(files: list[str]) -> list[str]:
     # Models over 2 GB keep weights in a sibling "<file>_data" (or "<file>.data").
     return [p for f in files for p in (f, f + "_data", f + ".data")]
+
+
+class _Fetch(TypedDict):
+    revision: str | None
+    cache_dir: str | os.PathLike[str] | None
+    local_files_only: bool | None
 
 
 def _download(
@@ -158,25 +164,20 @@ def locate_model(
     else:
         known = find_known_model(name)
         repo_id = known.hf_repo if known else name
-        wanted = [model_file] if model_file else []
-        if known is not None:
-            wanted += [known.model_file]
-            wanted += list(known.additional_files)
-        if not model_file and known is None:
-            wanted += list(MODEL_FILE_LAYOUTS)
-        patterns = [
-            *_with_external_data(wanted),
-            TOKENIZER_FILE,
-            IDF_FILE,
-            *METADATA_FILES,
-        ]
-        root = _download(
-            repo_id,
-            patterns,
-            revision=revision,
-            cache_dir=cache_dir,
-            local_files_only=local_files_only,
-        )
+        fetch = _Fetch(revision=revision, cache_dir=cache_dir, local_files_only=local_files_only)
+        small = [TOKENIZER_FILE, IDF_FILE, *METADATA_FILES]
+        models = [model_file] if model_file else [known.model_file] if known else []
+        extra = list(known.additional_files) if known else []
+        if not models:
+            # Exports often hold the same model in several layouts: fetch the small files first
+            # (that caches the repo's file listing), then only the first layout it really has.
+            _download(repo_id, small, **fetch)
+            listed = _cached_listing(repo_id, revision=revision, cache_dir=cache_dir)
+            models = list(MODEL_FILE_LAYOUTS)
+            if listed is not None:
+                models = [m for m in models if m in listed][:1]
+        patterns = [*_with_external_data(models + extra), *small]
+        root = _download(repo_id, patterns, **fetch)
         logger.debug("model %s resolved to %s", name, root)
         hub_repo = repo_id
 
@@ -190,9 +191,10 @@ def locate_model(
     model = _first_existing(root, candidates)
     if model is None:
         found = _found_files(root)
-        repo_onnx = (
-            _listed_onnx_files(hub_repo, revision=revision, cache_dir=cache_dir) if hub_repo else []
+        listed = (
+            _cached_listing(hub_repo, revision=revision, cache_dir=cache_dir) if hub_repo else None
         )
+        repo_onnx = sorted(f for f in listed or () if f.endswith(".onnx"))
         msg = (
             f"no ONNX model in {root}: looked for {', '.join(candidates)}; "
             f"found {', '.join(found) if found else 'no files'}. "
@@ -218,18 +220,18 @@ def locate_model(
     )
 
 
-def _listed_onnx_files(
+def _cached_listing(
     repo_id: str, *, revision: str | None, cache_dir: str | os.PathLike[str] | None
-) -> list[str]:
-    """The repo's ``.onnx`` files, from the tree listing snapshot_download cached (no network)."""
+) -> set[str] | None:
+    """The repo's file paths, from the listing snapshot_download cached (no network), if any."""
     try:
         from huggingface_hub import get_cached_repo_tree
 
         folder = os.fspath(cache_dir) if cache_dir is not None else None
         listing = get_cached_repo_tree(repo_id, revision=revision, cache_dir=folder)
-    except Exception:  # older huggingface_hub, or no listing cached (an offline load): say less
-        return []
-    return sorted(f.path for f in listing if f.path.endswith(".onnx"))
+    except Exception:  # a huggingface_hub without it, or no listing cached (an older cache)
+        return None
+    return {f.path for f in listing}
 
 
 def _known_from_folder(root: Path) -> KnownModel | None:
