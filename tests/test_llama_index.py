@@ -434,7 +434,7 @@ def test_model_name_and_options_reach_from_pretrained(tiny_model_dir: Path) -> N
 
 def test_constructor_rejects_bad_options(encoder: SpladeEncoder, tiny_model_dir: Path) -> None:
     with pytest.raises(
-        InputError, match=r"unknown option 'max_lenght' \(did you mean 'max_length'"
+        InputTypeError, match=r"unknown option 'max_lenght' \(did you mean 'max_length'"
     ):
         SpladeSparseEmbedding(model_name=str(tiny_model_dir), max_lenght=128)
     with pytest.raises(InputError, match="encoder= together with model_name, threads"):

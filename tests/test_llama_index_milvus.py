@@ -90,6 +90,9 @@ def test_function_shapes_and_paths(encoder: SpladeEncoder) -> None:
     )
     with pytest.raises(InputError, match="encoder= together with max_length"):
         SpladeSparseEmbeddingFunction(encoder, max_length=8)
+    with pytest.raises(InputError, match=r"documents\[1\] = ' ' has no SPLADE weight"):
+        fn.encode_documents(["moon", " "])
+    assert fn.encode_queries([" "]) == [{}]  # an empty query is fine: it matches nothing
 
 
 def test_milvus_hybrid_and_sparse_queries(tmp_path: Path, encoder: SpladeEncoder) -> None:

@@ -100,7 +100,7 @@ def build_encoder(
             f"{owner} got unknown option {unknown[0]!r}{hint}; it takes encoder= or model_name= "
             f"plus SpladeEncoder.from_pretrained options: {', '.join(ENCODER_OPTIONS)}"
         )
-        raise InputError(msg)
+        raise InputTypeError(msg)  # a TypeError, as Python raises for an unknown keyword
     if encoder is None:
         if model_name is None:
             return SpladeEncoder.from_pretrained(**options)

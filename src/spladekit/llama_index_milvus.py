@@ -18,6 +18,7 @@ from llama_index.vector_stores.milvus.utils import BaseSparseEmbeddingFunction  
 
 from spladekit import wire  # noqa: E402
 from spladekit.encoder import SpladeEncoder  # noqa: E402
+from spladekit.errors import InputError  # noqa: E402
 from spladekit.llama_index import SpladeSparseEmbedding, build_encoder, encoder_of  # noqa: E402
 
 __all__ = ["SpladeSparseEmbeddingFunction"]
@@ -56,8 +57,22 @@ class SpladeSparseEmbeddingFunction(BaseSparseEmbeddingFunction):
         return wire.to_dicts(self._encoder.encode_queries(queries))
 
     def encode_documents(self, documents: list[str]) -> list[dict[int, float]]:
-        """One ``{token_id: weight}`` per document."""
-        return wire.to_dicts(self._encoder.encode_documents(documents))
+        """One ``{token_id: weight}`` per document; a document without weights is an error.
+
+        Milvus rejects an empty sparse vector on insert, deep inside the client; this names
+        the text instead (empty, blank, or everything pruned). Drop such nodes before adding.
+        """
+        vectors = self._encoder.encode_documents(documents)
+        for position, vector in enumerate(vectors):
+            if len(vector) == 0:
+                shown = documents[position][:40]
+                msg = (
+                    f"documents[{position}] = {shown!r} has no SPLADE weight (empty, blank, or "
+                    "everything pruned), and Milvus rejects empty sparse vectors; "
+                    "drop such nodes before adding them"
+                )
+                raise InputError(msg)
+        return wire.to_dicts(vectors)
 
     async def async_encode_queries(self, queries: list[str]) -> list[dict[int, float]]:
         """:meth:`encode_queries` in a worker thread, so the event loop keeps running."""
