@@ -188,6 +188,16 @@ def test_queries_use_the_document_model_by_default(
     assert_close(encoder.encode_query("india rover"), reference.encode("india rover"))
 
 
+def test_show_progress_changes_nothing_but_stderr(
+    encoder: SpladeEncoder, capsys: pytest.CaptureFixture[str]
+) -> None:
+    quiet = encoder.encode_documents(TEXTS)
+    assert capsys.readouterr().err == ""
+    shown = encoder.encode_documents(TEXTS, show_progress=True)
+    assert f"{len(TEXTS)}/{len(TEXTS)}" in capsys.readouterr().err
+    assert_all_close(shown, quiet)
+
+
 # --- pruning -----------------------------------------------------------------------------------
 
 

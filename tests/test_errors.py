@@ -10,7 +10,9 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+import onnx
 import pytest
+from onnx import TensorProto
 
 from spladekit import SpladeEncoder, SpladeError
 from spladekit.errors import (
@@ -257,3 +259,31 @@ def test_unreadable_config_falls_back_to_defaults(tmp_path: Path) -> None:
     (folder / "config.json").write_text("not json")
     (folder / "tokenizer_config.json").write_text("[]")
     assert SpladeEncoder.from_pretrained(folder).max_length == 512
+
+
+def _rewired(folder: Path, rename: dict[str, str], float_inputs: bool = False) -> Path:
+    """Rewrite the folder's model.onnx with renamed (or float-typed) inputs."""
+    model = onnx.load(str(folder / "model.onnx"))
+    for node in model.graph.node:
+        node.input[:] = [rename.get(name, name) for name in node.input]
+    for graph_input in model.graph.input:
+        graph_input.name = rename.get(graph_input.name, graph_input.name)
+        if float_inputs and graph_input.name == "attention_mask":
+            graph_input.type.tensor_type.elem_type = TensorProto.FLOAT
+    onnx.save(model, str(folder / "model.onnx"))
+    return folder
+
+
+def test_model_with_unexpected_inputs(tmp_path: Path) -> None:
+    folder = _rewired(write_model_folder(tmp_path / "m"), {"attention_mask": "input_mask"})
+    with pytest.raises(
+        ModelFormatError,
+        match=r"not a masked-LM with inputs input_ids, attention_mask.*it takes \['input_ids', 'input_mask', 'token_type_ids'\]",
+    ):
+        SpladeEncoder.from_pretrained(folder)
+
+
+def test_model_with_float_inputs(tmp_path: Path) -> None:
+    folder = _rewired(write_model_folder(tmp_path / "m"), {}, float_inputs=True)
+    with pytest.raises(ModelFormatError, match=r"input attention_mask must be int64 or int32"):
+        SpladeEncoder.from_pretrained(folder)
