@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from spladekit import SparseVector, wire
-from spladekit.errors import InputError, SpladeError
+from spladekit.errors import InputError, InputTypeError, SpladeError
 
 
 def test_unsorted_input_is_sorted_with_values_kept_aligned() -> None:
@@ -40,6 +40,13 @@ def test_numpy_inputs_of_other_dtypes_are_converted() -> None:
         ([1, 2], [0.5], "equal length"),
         ([[1, 2]], [[0.5, 0.6]], "1-D"),
         ([1.5, 2.0], [0.5, 0.6], "integers"),
+        ([True, False], [0.5, 0.6], "integers"),
+        (["1"], [0.5], "integers"),
+        ([1], [1e300], "finite"),  # overflows float32: rejected, not warned about
+        ([1, [2]], [0.5, 0.6], "sequences of numbers"),
+        ([1], [1 + 2j], "sequences of numbers"),
+        (np.array([2**63 + 5], dtype=np.uint64), [0.5], "fit in int64"),
+        (None, None, "1-D"),
     ],
 )
 def test_invalid_vectors_are_rejected_with_the_rule(
@@ -49,6 +56,14 @@ def test_invalid_vectors_are_rejected_with_the_rule(
         SparseVector(indices, values)  # type: ignore[arg-type]
     assert isinstance(info.value, ValueError)
     assert isinstance(info.value, SpladeError)
+
+
+def test_wrong_types_to_methods_are_input_type_errors() -> None:
+    v = SparseVector([1], [1.0])
+    with pytest.raises(InputTypeError, match="dot takes a SparseVector, got dict"):
+        v.dot({1: 1.0})  # type: ignore[arg-type]
+    with pytest.raises(InputTypeError, match="from_dict takes a mapping .* got list"):
+        SparseVector.from_dict([1, 2])  # type: ignore[arg-type]
 
 
 def test_constructor_copies_its_inputs() -> None:

@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from spladekit.errors import InputError
+from spladekit.errors import InputError, InputTypeError
 
 __all__ = ["SparseVector"]
 
@@ -45,8 +45,13 @@ class SparseVector:
     _values: ValueArray
 
     def __init__(self, indices: npt.ArrayLike, values: npt.ArrayLike) -> None:
-        idx = np.asarray(indices)
-        val = np.asarray(values, dtype=np.float32)
+        try:
+            idx = np.asarray(indices)
+            with np.errstate(over="ignore"):  # too large for float32 becomes inf: rejected below
+                val = np.asarray(values, dtype=np.float32)
+        except (TypeError, ValueError) as error:  # ragged lists, complex or non-numbers
+            msg = f"indices and values must be 1-D sequences of numbers: {error}"
+            raise InputError(msg) from error
         if idx.ndim != 1 or val.ndim != 1 or idx.shape != val.shape:
             msg = (
                 "indices and values must be 1-D and of equal length, "
@@ -56,11 +61,14 @@ class SparseVector:
         if idx.size and not np.issubdtype(idx.dtype, np.integer):
             msg = f"indices must be integers, got dtype {idx.dtype}"
             raise InputError(msg)
-        idx = idx.astype(np.int64, copy=True)
-        val = val.copy()
         if idx.size and int(idx.min()) < 0:
             msg = f"indices must be non-negative, got {int(idx.min())}"
             raise InputError(msg)
+        if idx.size and int(idx.max()) > np.iinfo(np.int64).max:
+            msg = f"indices must fit in int64, got {int(idx.max())}"
+            raise InputError(msg)
+        idx = idx.astype(np.int64, copy=True)
+        val = val.copy()
         if not np.all(np.isfinite(val)) or np.any(val <= 0):
             msg = "values must be finite and greater than zero"
             raise InputError(msg)
@@ -88,6 +96,9 @@ class SparseVector:
     @classmethod
     def from_dict(cls, mapping: Mapping[int, float]) -> SparseVector:
         """Build a vector from ``{token_id: weight}`` (the LlamaIndex / Milvus shape)."""
+        if not isinstance(mapping, Mapping):
+            msg = f"from_dict takes a mapping of token id to weight, got {type(mapping).__name__}"
+            raise InputTypeError(msg)
         return cls(list(mapping.keys()), list(mapping.values()))
 
     @property
@@ -106,6 +117,9 @@ class SparseVector:
 
     def dot(self, other: SparseVector) -> float:
         """Dot product with another sparse vector (the SPLADE relevance score)."""
+        if not isinstance(other, SparseVector):
+            msg = f"dot takes a SparseVector, got {type(other).__name__}"
+            raise InputTypeError(msg)
         common, mine, theirs = np.intersect1d(
             self._indices, other._indices, assume_unique=True, return_indices=True
         )
