@@ -125,6 +125,15 @@ def load(
     return result
 
 
+def requested_files(hub: HubServer) -> set[str]:
+    """Repo paths asked about (HEAD) or fetched (GET)."""
+    return {
+        r.path.split("/resolve/", 1)[1].split("/", 1)[1]
+        for r in hub.requests
+        if "/resolve/" in r.path
+    }
+
+
 def resolve_requests(hub: HubServer) -> list[str]:
     """Repo-API and file requests (huggingface_hub's best-effort side calls left out)."""
     return [r.path for r in hub.requests if "/resolve/" in r.path or "/api/models/" in r.path]
@@ -140,6 +149,7 @@ def test_download_fetches_only_the_needed_files(
     assert result["vector"] == [list(x) for x in local_vector]
     assert set(hub.fetched()) == NEEDED
     assert len(hub.fetched()) == len(NEEDED)  # each file once
+    assert requested_files(hub) == NEEDED  # not even a HEAD for the extras
     snapshot = Path(result["model"]).parent
     assert snapshot.is_relative_to(cache / "models--someorg--tiny-splade" / "snapshots")
     assert not (tmp_path / "home" / "hub").exists()  # cache_dir was honoured
