@@ -158,6 +158,10 @@ BAD_LOAD_OPTIONS: list[tuple[dict[str, Any], str]] = [
     ({"long_documents": "cut"}, r"long_documents must be 'window' or 'truncate', got 'cut'"),
     ({"token_budget": 0}, r"token_budget must be a positive integer, got 0"),
     ({"threads": 0}, r"threads must be a positive integer or None, got 0"),
+    (
+        {"providers": ["CUDAExecutionProvidr"]},
+        r"unknown ONNX Runtime provider\(s\) \['CUDAExecutionProvidr'\]; this build has",
+    ),
 ]
 
 
@@ -177,6 +181,10 @@ def test_edge_options_that_are_valid(tiny_model_dir: Path) -> None:
     assert edge.max_length == 3
     assert len(edge.encode_documents(["the moon rover"])[0]) == 1
     assert SpladeEncoder.from_pretrained(tiny_model_dir, max_length=512, stride=510).stride == 510
+    cpu = [("CPUExecutionProvider", {})]
+    assert SpladeEncoder.from_pretrained(tiny_model_dir, providers=cpu, threads=1).encode_query(
+        "moon"
+    )
 
 
 @pytest.mark.parametrize("name", [None, 3, b"/tmp/model", ["a"]])

@@ -57,6 +57,11 @@ class OnnxMaskedLM:
         if threads is not None and (not isinstance(threads, int) or threads < 1):
             msg = f"threads must be a positive integer or None, got {threads!r}"
             raise InputError(msg)
+        names = [p if isinstance(p, str) else p[0] for p in providers or ()]
+        unknown = [n for n in names if n not in ort.get_all_providers()]
+        if unknown:  # ONNX Runtime would only warn and quietly run on the CPU
+            msg = f"unknown ONNX Runtime provider(s) {unknown}; this build has {ort.get_available_providers()}"
+            raise InputError(msg)
         options = ort.SessionOptions()
         options.intra_op_num_threads = threads or available_cpus()
         options.inter_op_num_threads = 1
