@@ -6,11 +6,8 @@ import asyncio
 import importlib
 import math
 import os
-import random
 import subprocess
 import sys
-import time
-from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +19,6 @@ pytest.importorskip("llama_index.vector_stores.qdrant")
 from llama_index.core import Settings, StorageContext, VectorStoreIndex  # noqa: E402
 from llama_index.core.llms import MockLLM  # noqa: E402
 from llama_index.core.schema import TextNode  # noqa: E402
-from llama_index.core.vector_stores.types import VectorStoreQueryResult  # noqa: E402
 from llama_index.vector_stores.qdrant import QdrantVectorStore  # noqa: E402
 from llama_index.vector_stores.qdrant.utils import relative_score_fusion  # noqa: E402
 from qdrant_client import QdrantClient  # noqa: E402
@@ -256,157 +252,6 @@ def test_qdrant_async_retrieve_matches_sync(encoder: SpladeEncoder) -> None:
     async_hits = asyncio.run(run())
     assert [h.node.node_id for h in async_hits] == [h.node.node_id for h in sync_hits]
     assert [h.score for h in async_hits] == pytest.approx([h.score for h in sync_hits])
-
-
-# --- hybrid_fusion on crafted results ----------------------------------------------------
-
-
-def result(*pairs: tuple[str, float]) -> VectorStoreQueryResult:
-    nodes = [TextNode(text=name, id_=name) for name, _ in pairs]
-    return VectorStoreQueryResult(
-        nodes=nodes, similarities=[s for _, s in pairs], ids=[n for n, _ in pairs]
-    )
-
-
-def fused(dense: VectorStoreQueryResult, sparse: VectorStoreQueryResult, **kw: Any) -> list[Any]:
-    out = hybrid_fusion(dense, sparse, **kw)
-    assert out.ids == [n.node_id for n in out.nodes or []]
-    return list(zip(out.ids or [], out.similarities or [], strict=True))
-
-
-def test_fusion_single_hits_and_empty_lists() -> None:
-    assert fused(result(), result(), top_k=3) == []
-    assert fused(VectorStoreQueryResult(), VectorStoreQueryResult()) == []
-    assert fused(result(("a", 0.2)), result(("b", 27.0)), top_k=3) == [("a", 0.5), ("b", 0.5)]
-    assert fused(result(("a", 0.2)), result(("a", 27.0)), top_k=3) == [("a", 1.0)]
-    assert fused(result(), result(("b", 27.0)), top_k=3) == [("b", 0.5)]
-    assert fused(result(("a", -0.3)), result(), top_k=3, alpha=1.0) == [("a", 1.0)]
-
-
-def test_fusion_alpha_is_the_dense_weight() -> None:
-    dense = result(("a", 0.9), ("b", 0.5), ("c", 0.1))
-    sparse = result(("c", 30.0), ("b", 20.0), ("d", 10.0))
-    assert fused(dense, sparse, alpha=1.0, top_k=2) == [("a", 1.0), ("b", 0.5)]
-    assert fused(dense, sparse, alpha=0.0, top_k=2) == [("c", 1.0), ("b", 0.5)]
-    half = dict(fused(dense, sparse, alpha=0.5, top_k=4))
-    assert half == pytest.approx({"a": 0.5, "b": 0.5, "c": 0.5, "d": 0.0})
-    assert fused(dense, sparse, alpha=0.25, top_k=1) == [("c", 0.75)]
-
-
-def test_fusion_scores_stay_in_unit_interval_for_any_sizes() -> None:
-    rng = random.Random(7)
-    names = [f"n{i}" for i in range(8)]
-    for _ in range(300):
-        lists = []
-        for low, high in [(-1.0, 1.0), (0.0, 40.0)]:
-            picked = rng.sample(names, rng.randint(0, 5))
-            lists.append(result(*[(n, rng.uniform(low, high)) for n in picked]))
-        alpha = rng.choice([0.0, 1.0, rng.random()])
-        top_k = rng.randint(1, 10)
-        out = fused(*lists, alpha=alpha, top_k=top_k)
-        scores = [s for _, s in out]
-        assert all(0.0 <= s <= 1.0 for s in scores)
-        assert scores == sorted(scores, reverse=True)
-        assert len(out) == min(top_k, len({n for r in lists for n in r.ids or []}))
-        assert len({n for n, _ in out}) == len(out)
-
-
-def test_fusion_rejects_bad_input() -> None:
-    with pytest.raises(InputError, match="alpha must be a number from 0"):
-        hybrid_fusion(result(), result(), alpha=1.5)
-    with pytest.raises(InputError, match="top_k must be a positive integer"):
-        hybrid_fusion(result(), result(), top_k=0)
-    broken = VectorStoreQueryResult(nodes=[TextNode(text="x", id_="x")], similarities=None)
-    with pytest.raises(InputError, match="dense result has 1 nodes but no similarities"):
-        hybrid_fusion(broken, result())
-
-
-# --- async does not block the loop -------------------------------------------------------
-
-
-def slow(monkeypatch: pytest.MonkeyPatch, obj: Any, method: str, seconds: float) -> list[float]:
-    """Make a real encode take at least *seconds* (repeating it); record when it ran."""
-    real = getattr(obj, method)
-    window: list[float] = []
-
-    def slowed(*args: Any, **kwargs: Any) -> Any:
-        start = time.perf_counter()
-        out = real(*args, **kwargs)
-        while time.perf_counter() - start < seconds:
-            out = real(*args, **kwargs)
-        window.extend([start, time.perf_counter()])
-        return out
-
-    monkeypatch.setattr(obj, method, slowed)
-    return window
-
-
-def ticks_during(work: Callable[[], Awaitable[Any]], window: list[float]) -> tuple[int, float]:
-    """Run *work* beside a coroutine ticking every 2 ms: (ticks inside the encode, max gap)."""
-
-    async def run() -> list[float]:
-        ticks: list[float] = []
-        done = asyncio.Event()
-
-        async def ticker() -> None:
-            while not done.is_set():
-                ticks.append(time.perf_counter())
-                await asyncio.sleep(0.002)
-
-        task = asyncio.create_task(ticker())
-        await asyncio.sleep(0.02)
-        await work()
-        await asyncio.sleep(0.02)
-        done.set()
-        await task
-        return ticks
-
-    ticks = asyncio.run(run())
-    start, end = min(window), max(window)
-    around = [t for t in ticks if t < start][-1:] + [t for t in ticks if start <= t <= end]
-    around += [t for t in ticks if t > end][:1]
-    gaps = [b - a for a, b in zip(around, around[1:], strict=False)]
-    inside = sum(start <= t <= end for t in ticks)
-    return inside, max(gaps)
-
-
-ENCODE_SECONDS = 0.6
-
-
-def test_async_batch_does_not_block_the_loop(
-    encoder: SpladeEncoder, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    window = slow(monkeypatch, encoder, "encode_documents", ENCODE_SECONDS)
-    sparse = SpladeSparseEmbedding(encoder=encoder, embed_batch_size=64)
-
-    async def embed() -> None:
-        await sparse.aget_text_embedding_batch(DOCUMENTS * 5)
-
-    inside, gap = ticks_during(embed, window)
-    assert inside >= 20, f"only {inside} ticks during a {ENCODE_SECONDS}s encode"
-    assert gap < ENCODE_SECONDS / 4, f"the loop stalled for {gap:.3f}s"
-
-    # The same measurement fails when the encode runs on the loop (the fastembed adapter).
-    window.clear()
-
-    async def blocking() -> None:
-        sparse.get_text_embedding_batch(DOCUMENTS)
-
-    inside, gap = ticks_during(blocking, window)
-    assert inside == 0 and gap >= ENCODE_SECONDS
-
-
-def test_async_query_does_not_block_the_loop(
-    encoder: SpladeEncoder, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    window = slow(monkeypatch, encoder, "encode_queries", ENCODE_SECONDS)
-    sparse = SpladeSparseEmbedding(encoder=encoder)
-
-    async def embed() -> None:
-        await sparse.aget_query_embedding(QUERY)
-
-    inside, gap = ticks_during(embed, window)
-    assert inside >= 20 and gap < ENCODE_SECONDS / 4
 
 
 # --- construction ------------------------------------------------------------------------

@@ -24,14 +24,8 @@ from spladekit.llama_index import SpladeSparseEmbedding  # noqa: E402
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "examples"))
 
 from llamaindex_qdrant_hybrid import HashingEmbedding  # noqa: E402
-from test_llama_index import (  # noqa: E402
-    ENCODE_SECONDS,
-    QUERY,
-    assert_close,
-    brute_force,
-    slow,
-    ticks_during,
-)
+from test_llama_index import QUERY, assert_close, brute_force  # noqa: E402
+from test_llama_index_async import ENCODE_SECONDS, slow, ticks_during  # noqa: E402
 
 from chandrayaan import DOCUMENTS  # noqa: E402
 
