@@ -102,6 +102,7 @@ def build_encoder(
         )
         raise InputTypeError(msg)  # a TypeError, as Python raises for an unknown keyword
     if encoder is None:
+        logger.debug("%s loads %s", owner, model_name or "the default model")
         if model_name is None:
             return SpladeEncoder.from_pretrained(**options)
         return SpladeEncoder.from_pretrained(model_name, **options)
