@@ -51,7 +51,11 @@ def require(module: str, extra: str) -> None:
     """Raise :class:`MissingDependencyError` naming the pip command when *module* is missing."""
     import importlib.util
 
-    if importlib.util.find_spec(module) is None:
+    try:
+        found = importlib.util.find_spec(module) is not None
+    except ModuleNotFoundError:  # find_spec imports the parents: "llama_index" itself may be absent
+        found = False
+    if not found:
         msg = (
             f"{module!r} is not installed; it comes with the {extra!r} extra: "
             f'pip install "spladekit[{extra}]"'

@@ -28,24 +28,9 @@ import os
 from collections.abc import Callable
 from typing import Any
 
-from spladekit.errors import InputError, InputTypeError, MissingDependencyError, require
+from spladekit.errors import InputError, InputTypeError, require
 
-
-def _require(module: str, extra: str) -> None:
-    """:func:`~spladekit.errors.require`, also when a parent package itself is missing."""
-    try:
-        require(module, extra)
-    except MissingDependencyError:
-        raise
-    except ModuleNotFoundError as exc:  # find_spec imports parents: llama_index may be absent
-        msg = (
-            f"{module!r} is not installed; it comes with the {extra!r} extra: "
-            f'pip install "spladekit[{extra}]"'
-        )
-        raise MissingDependencyError(msg, name=module) from exc
-
-
-_require("llama_index.core", "llama-index")
+require("llama_index.core", "llama-index")
 
 from llama_index.core.base.embeddings.base_sparse import (  # noqa: E402
     BaseSparseEmbedding,

@@ -10,9 +10,9 @@ import asyncio
 import os
 from typing import Any
 
-from spladekit.llama_index import _require
+from spladekit.errors import require
 
-_require("llama_index.vector_stores.milvus", "milvus")
+require("llama_index.vector_stores.milvus", "milvus")
 
 from llama_index.vector_stores.milvus.utils import BaseSparseEmbeddingFunction  # noqa: E402
 
