@@ -105,8 +105,8 @@ def _download(
     except Exception as error:  # huggingface_hub raises many types; all mean "not available"
         where = "in the local cache" if local_files_only else "on the Hub or in the local cache"
         msg = (
-            f"could not get model {repo_id!r} (revision {revision or 'main'}) {where}: "
-            f"{type(error).__name__}: {error}"
+            f"could not get model {repo_id!r} (revision {revision or 'main'}) {where} "
+            f"(nor is there a local folder of that name): {type(error).__name__}: {error}"
         )
         raise ModelNotFoundError(msg) from error
     return Path(folder)
