@@ -1,8 +1,8 @@
 """Quickstart: fastembed's SPLADE page, step by step, on spladekit.
 
-    python examples/quickstart.py                      # the default model from the Hub
-    python examples/quickstart.py --model ./my-splade  # or any local folder / repo id
-    SPLADEKIT_MODEL=./my-splade python examples/quickstart.py
+python examples/quickstart.py                      # the default model from the Hub
+python examples/quickstart.py --model ./my-splade  # or any local folder / repo id
+SPLADEKIT_MODEL=./my-splade python examples/quickstart.py
 """
 
 from __future__ import annotations
