@@ -78,7 +78,7 @@ def test_unknown_option_is_rejected(tiny_model_dir: Path) -> None:
 
 
 def test_encoder_and_load_options_together_are_rejected(encoder: SpladeEncoder) -> None:
-    with pytest.raises(InputError, match="got encoder= with top_k"):
+    with pytest.raises(InputError, match="got encoder= together with top_k"):
         splade_lc.SpladePineconeEncoder(encoder=encoder, top_k=3)
     with pytest.raises(InputError, match="model_name_or_path"):
         splade_lc.SpladePineconeEncoder("some/model", encoder=encoder)

@@ -13,12 +13,10 @@ require("langchain_milvus", "langchain,milvus")
 from langchain_milvus.utils.sparse import BaseSparseEmbedding  # noqa: E402
 
 from spladekit import wire  # noqa: E402
-from spladekit.errors import InputError  # noqa: E402
-from spladekit.langchain import SpladeAdapter, in_thread  # noqa: E402
+from spladekit.adapters import in_thread  # noqa: E402
+from spladekit.langchain import SpladeAdapter  # noqa: E402
 
 __all__ = ["SpladeMilvusSparseEmbedding"]
-
-_SHOWN = 60  # characters of an offending text quoted in an error
 
 
 class SpladeMilvusSparseEmbedding(SpladeAdapter, BaseSparseEmbedding):
@@ -42,18 +40,7 @@ class SpladeMilvusSparseEmbedding(SpladeAdapter, BaseSparseEmbedding):
 
     def embed_documents(self, texts: list[str]) -> list[dict[int, float]]:
         """Encode documents as ``{token_id: weight}``; an empty vector is an error."""
-        vectors = self._encode_documents(texts)
-        for position, vector in enumerate(vectors):
-            if len(vector) == 0:
-                text = texts[position]
-                shown = text if len(text) <= _SHOWN else text[:_SHOWN] + "..."
-                msg = (
-                    f"texts[{position}] = {shown!r} has no SPLADE weight (empty, blank, or "
-                    "everything pruned), and Milvus rejects empty sparse vectors; "
-                    "drop such texts before adding them"
-                )
-                raise InputError(msg)
-        return wire.to_dicts(vectors)
+        return wire.to_nonempty_dicts(self._encode_documents(texts), texts)
 
     def embed_query(self, query: str) -> dict[int, float]:
         """Encode one query on the query path (``{}`` when it has no weight)."""

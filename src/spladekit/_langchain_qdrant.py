@@ -13,7 +13,8 @@ from langchain_qdrant.sparse_embeddings import SparseEmbeddings  # noqa: E402
 from langchain_qdrant.sparse_embeddings import SparseVector as QdrantSparseVector  # noqa: E402
 
 from spladekit import wire  # noqa: E402
-from spladekit.langchain import SpladeAdapter, in_thread  # noqa: E402
+from spladekit.adapters import in_thread  # noqa: E402
+from spladekit.langchain import SpladeAdapter  # noqa: E402
 from spladekit.vector import SparseVector  # noqa: E402
 
 __all__ = ["SpladeSparseEmbeddings"]

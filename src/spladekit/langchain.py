@@ -41,14 +41,13 @@ Example:
 
 from __future__ import annotations
 
-import asyncio
 import importlib
-import inspect
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, TypeVar, overload
 
 from spladekit import wire
+from spladekit.adapters import ENCODER_OPTIONS, resolve_encoder
 from spladekit.encoder import DEFAULT_TOKEN_BUDGET, Providers, SpladeEncoder
 from spladekit.errors import InputError, InputTypeError, require
 from spladekit.models import LongDocuments
@@ -77,12 +76,6 @@ _STORE_CLASSES = {
         "langchain_milvus",
         "langchain,milvus",
     ),
-}
-#: from_pretrained's options and defaults: an option differing from these was given on purpose.
-_LOAD_DEFAULTS: dict[str, Any] = {
-    name: parameter.default
-    for name, parameter in inspect.signature(SpladeEncoder.from_pretrained).parameters.items()
-    if parameter.kind is inspect.Parameter.KEYWORD_ONLY
 }
 
 
@@ -130,10 +123,7 @@ class SpladeAdapter:
             msg = f"batch_size must be a positive integer or None, got {batch_size!r}"
             raise InputError(msg)
         self.batch_size = batch_size
-        if isinstance(model_name_or_path, SpladeEncoder):
-            msg = "pass an existing SpladeEncoder as encoder=..., not as the model name or path"
-            raise InputTypeError(msg)
-        options: dict[str, Any] = {
+        options = {
             "revision": revision,
             "cache_dir": cache_dir,
             "local_files_only": local_files_only,
@@ -148,24 +138,10 @@ class SpladeAdapter:
             "long_documents": long_documents,
             "stride": stride,
         }
-        if encoder is not None:
-            if not isinstance(encoder, SpladeEncoder):
-                msg = f"encoder must be a SpladeEncoder, got {type(encoder).__name__}"
-                raise InputTypeError(msg)
-            given = [k for k, v in options.items() if v != _LOAD_DEFAULTS[k]]
-            if model_name_or_path is not None or given:
-                extra = ["model_name_or_path"] if model_name_or_path is not None else []
-                msg = (
-                    "give either encoder= or the model to load and its options, not both; "
-                    f"got encoder= with {', '.join(extra + given)}"
-                )
-                raise InputError(msg)
-            self._encoder = encoder
-            return
-        if model_name_or_path is None:
-            self._encoder = SpladeEncoder.from_pretrained(**options)
-        else:
-            self._encoder = SpladeEncoder.from_pretrained(model_name_or_path, **options)
+        given = {k: v for k, v in options.items() if v != ENCODER_OPTIONS[k]}
+        self._encoder = resolve_encoder(
+            encoder, model_name_or_path, given, type(self).__name__, "model_name_or_path"
+        )
 
     @property
     def encoder(self) -> SpladeEncoder:
@@ -183,11 +159,6 @@ class SpladeAdapter:
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(encoder={self._encoder.name!r})"
-
-
-async def in_thread(function: Callable[[_T], _R], argument: _T) -> _R:
-    """Run a blocking encode in a worker thread (the encoder is thread-safe)."""
-    return await asyncio.to_thread(function, argument)
 
 
 class SpladePineconeEncoder(SpladeAdapter):

@@ -19,9 +19,6 @@ Example:
 
 from __future__ import annotations
 
-import asyncio
-import difflib
-import inspect
 import logging
 import math
 import os
@@ -42,6 +39,7 @@ from llama_index.core.schema import BaseNode  # noqa: E402
 from llama_index.core.vector_stores.types import VectorStoreQueryResult  # noqa: E402
 
 from spladekit import wire  # noqa: E402
+from spladekit.adapters import in_thread, resolve_encoder  # noqa: E402
 from spladekit.encoder import SpladeEncoder  # noqa: E402
 
 __all__ = [
@@ -56,52 +54,7 @@ logger = logging.getLogger(__name__)
 SparseColumns = tuple[list[list[int]], list[list[float]]]
 SparseEncoderFn = Callable[[list[str]], SparseColumns]
 
-#: Keyword options of :meth:`SpladeEncoder.from_pretrained`, read from its signature so the
-#: adapters accept exactly what the encoder accepts.
-ENCODER_OPTIONS = tuple(
-    name
-    for name in inspect.signature(SpladeEncoder.from_pretrained).parameters
-    if name != "name_or_path"
-)
 _MAX_EMBED_BATCH_SIZE = 2048  # BaseSparseEmbedding's own upper bound
-
-
-def build_encoder(
-    encoder: SpladeEncoder | None,
-    model_name: str | os.PathLike[str] | None,
-    options: dict[str, Any],
-    owner: str,
-) -> SpladeEncoder:
-    """Take a shared encoder, or load one from *model_name* and ``from_pretrained`` options.
-
-    Unknown options are rejected by name (fastembed's LlamaIndex adapter silently drops
-    ``max_length``); options next to an existing encoder would be ignored, so they are refused.
-    """
-    unknown = [name for name in options if name not in ENCODER_OPTIONS]
-    if unknown:
-        close = difflib.get_close_matches(unknown[0], ENCODER_OPTIONS, n=1)
-        hint = f" (did you mean {close[0]!r}?)" if close else ""
-        msg = (
-            f"{owner} got unknown option {unknown[0]!r}{hint}; it takes encoder= or model_name= "
-            f"plus SpladeEncoder.from_pretrained options: {', '.join(ENCODER_OPTIONS)}"
-        )
-        raise InputTypeError(msg)  # a TypeError, as Python raises for an unknown keyword
-    if encoder is None:
-        logger.debug("%s loads %s", owner, model_name or "the default model")
-        if model_name is None:
-            return SpladeEncoder.from_pretrained(**options)
-        return SpladeEncoder.from_pretrained(model_name, **options)
-    if not isinstance(encoder, SpladeEncoder):
-        msg = f"{owner} encoder= must be a SpladeEncoder, got {type(encoder).__name__}"
-        raise InputTypeError(msg)
-    if model_name is not None or options:
-        given = ["model_name"] * (model_name is not None) + list(options)
-        msg = (
-            f"{owner} got encoder= together with {', '.join(given)}; those only apply when "
-            "loading a model, so pass either an existing encoder or model_name= and options"
-        )
-        raise InputError(msg)
-    return encoder
 
 
 class SpladeSparseEmbedding(BaseSparseEmbedding):
@@ -138,7 +91,7 @@ class SpladeSparseEmbedding(BaseSparseEmbedding):
                 f"got {embed_batch_size!r}"
             )
             raise InputError(msg)
-        built = build_encoder(encoder, model_name, options, "SpladeSparseEmbedding")
+        built = resolve_encoder(encoder, model_name, options, "SpladeSparseEmbedding")
         super().__init__(
             model_name=built.name, embed_batch_size=embed_batch_size, num_workers=num_workers
         )
@@ -158,7 +111,7 @@ class SpladeSparseEmbedding(BaseSparseEmbedding):
         return wire.to_dict(self._encoder.encode_query(query))
 
     async def _aget_query_embedding(self, query: str) -> SparseEmbedding:
-        return await asyncio.to_thread(self._get_query_embedding, query)
+        return await in_thread(self._get_query_embedding, query)
 
     def _get_text_embedding(self, text: str) -> SparseEmbedding:
         return self._get_text_embeddings([text])[0]
@@ -171,7 +124,7 @@ class SpladeSparseEmbedding(BaseSparseEmbedding):
         return wire.to_dicts(vectors)
 
     async def _aget_text_embeddings(self, texts: list[str]) -> list[SparseEmbedding]:
-        return await asyncio.to_thread(self._get_text_embeddings, texts)
+        return await in_thread(self._get_text_embeddings, texts)
 
 
 def encoder_of(source: SpladeEncoder | SpladeSparseEmbedding) -> SpladeEncoder:

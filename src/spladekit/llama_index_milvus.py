@@ -6,7 +6,6 @@ extra); ``from spladekit.llama_index import SpladeSparseEmbeddingFunction`` load
 
 from __future__ import annotations
 
-import asyncio
 import os
 from typing import Any
 
@@ -17,9 +16,9 @@ require("llama_index.vector_stores.milvus", "milvus")
 from llama_index.vector_stores.milvus.utils import BaseSparseEmbeddingFunction  # noqa: E402
 
 from spladekit import wire  # noqa: E402
+from spladekit.adapters import in_thread, resolve_encoder  # noqa: E402
 from spladekit.encoder import SpladeEncoder  # noqa: E402
-from spladekit.errors import InputError  # noqa: E402
-from spladekit.llama_index import SpladeSparseEmbedding, build_encoder, encoder_of  # noqa: E402
+from spladekit.llama_index import SpladeSparseEmbedding, encoder_of  # noqa: E402
 
 __all__ = ["SpladeSparseEmbeddingFunction"]
 
@@ -45,7 +44,7 @@ class SpladeSparseEmbeddingFunction(BaseSparseEmbeddingFunction):
         **options: Any,
     ) -> None:
         shared = encoder_of(encoder) if encoder is not None else None
-        self._encoder = build_encoder(shared, model_name, options, type(self).__name__)
+        self._encoder = resolve_encoder(shared, model_name, options, type(self).__name__)
 
     @property
     def encoder(self) -> SpladeEncoder:
@@ -63,21 +62,12 @@ class SpladeSparseEmbeddingFunction(BaseSparseEmbeddingFunction):
         the text instead (empty, blank, or everything pruned). Drop such nodes before adding.
         """
         vectors = self._encoder.encode_documents(documents)
-        for position, vector in enumerate(vectors):
-            if len(vector) == 0:
-                shown = documents[position][:40]
-                msg = (
-                    f"documents[{position}] = {shown!r} has no SPLADE weight (empty, blank, or "
-                    "everything pruned), and Milvus rejects empty sparse vectors; "
-                    "drop such nodes before adding them"
-                )
-                raise InputError(msg)
-        return wire.to_dicts(vectors)
+        return wire.to_nonempty_dicts(vectors, documents, "documents")
 
     async def async_encode_queries(self, queries: list[str]) -> list[dict[int, float]]:
         """:meth:`encode_queries` in a worker thread, so the event loop keeps running."""
-        return await asyncio.to_thread(self.encode_queries, queries)
+        return await in_thread(self.encode_queries, queries)
 
     async def async_encode_documents(self, documents: list[str]) -> list[dict[int, float]]:
         """:meth:`encode_documents` in a worker thread, so the event loop keeps running."""
-        return await asyncio.to_thread(self.encode_documents, documents)
+        return await in_thread(self.encode_documents, documents)

@@ -9,9 +9,19 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from spladekit.errors import InputError
 from spladekit.vector import SparseVector
 
-__all__ = ["to_columns", "to_dict", "to_dicts", "to_lists", "to_pinecone"]
+__all__ = [
+    "to_columns",
+    "to_dict",
+    "to_dicts",
+    "to_lists",
+    "to_nonempty_dicts",
+    "to_pinecone",
+]
+
+_SHOWN = 60  # characters of an offending text quoted in an error
 
 
 def to_lists(vector: SparseVector) -> tuple[list[int], list[float]]:
@@ -27,6 +37,26 @@ def to_dict(vector: SparseVector) -> dict[int, float]:
 def to_dicts(vectors: Sequence[SparseVector]) -> list[dict[int, float]]:
     """:func:`to_dict` for a batch."""
     return [v.to_dict() for v in vectors]
+
+
+def to_nonempty_dicts(
+    vectors: Sequence[SparseVector], texts: Sequence[str], what: str = "texts"
+) -> list[dict[int, float]]:
+    """:func:`to_dicts` for stores that reject empty sparse vectors on insert (Milvus).
+
+    Milvus fails deep inside its client on an empty row; this names the text instead.
+    """
+    for position, vector in enumerate(vectors):
+        if len(vector) == 0:
+            text = texts[position]
+            shown = text if len(text) <= _SHOWN else text[:_SHOWN] + "..."
+            msg = (
+                f"{what}[{position}] = {shown!r} has no SPLADE weight (empty, blank, or "
+                "everything pruned), and Milvus rejects empty sparse vectors; "
+                "drop such texts before adding them"
+            )
+            raise InputError(msg)
+    return to_dicts(vectors)
 
 
 def to_pinecone(vector: SparseVector) -> dict[str, list[int] | list[float]]:
