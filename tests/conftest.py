@@ -15,6 +15,14 @@ from tiny_model import write_model_folder  # noqa: E402
 SHARED_DATA = TESTS.parent.parent / "shared" / "data"
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _prepared_model_cache(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """Prepared models (spladekit.prepare) go to a temporary cache, not the user's home."""
+    import os
+
+    os.environ["SPLADEKIT_CACHE"] = str(tmp_path_factory.mktemp("spladekit-cache"))
+
+
 @pytest.fixture(scope="session")
 def tiny_model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A Splade_PP_en_v1-shaped folder with a tiny tokenizer and ONNX graph (max 512 tokens)."""

@@ -24,6 +24,7 @@ from tokenizers import Tokenizer
 
 from spladekit import SparseVector, SpladeEncoder
 from spladekit import encoder as encoder_module
+from spladekit import runtime as runtime_module
 
 from tiny_model import write_model_folder
 
@@ -142,15 +143,19 @@ def test_pooling_ignores_padding(encoder: SpladeEncoder) -> None:
 
 
 def test_padding_check_catches_a_pooling_that_ignores_the_mask(
-    encoder: SpladeEncoder, monkeypatch: pytest.MonkeyPatch
+    tiny_model_dir: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """The check above must fail on a wrong pooling: max over every position, padding included."""
+    """The check above must fail on a wrong pooling: max over every position, padding included.
+
+    (The prepared graph's own masking has the same mutation test in test_prepare.py.)
+    """
 
     def unmasked_max(logits: np.ndarray, lengths: np.ndarray) -> np.ndarray:
         return logits.max(axis=1)
 
-    monkeypatch.setattr(encoder_module, "masked_max", unmasked_max)
-    alone, beside = _short_beside_long(encoder)
+    plain = SpladeEncoder.from_pretrained(tiny_model_dir, optimize=False)
+    monkeypatch.setattr(runtime_module, "masked_max", unmasked_max)
+    alone, beside = _short_beside_long(plain)
     with pytest.raises(AssertionError):
         assert_close(beside, alone)
 

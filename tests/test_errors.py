@@ -97,6 +97,7 @@ def test_bad_item_fails_before_any_model_run(
         raise AssertionError("the model ran before the input was checked")
 
     monkeypatch.setattr(encoder._documents.model, "logits", forbidden)
+    monkeypatch.setattr(encoder._documents.model, "pooled_logits", forbidden)
     with pytest.raises(InputTypeError, match=r"texts\[2\]"):
         encoder.encode_documents(["a", "b", None])
 

@@ -26,7 +26,8 @@ from spladekit.errors import InputError, InputTypeError, ModelNotFoundError
 from spladekit.hub import ModelFiles, locate_model
 from spladekit.inference_free import QueryWeightTable
 from spladekit.models import KNOWN_MODELS, Activation, LongDocuments
-from spladekit.pooling import activate, masked_max, sparsify
+from spladekit.pooling import activate, sparsify
+from spladekit.prepare import Quantize
 from spladekit.runtime import OnnxMaskedLM
 from spladekit.tokenization import TextTokenizer, TokenIds
 from spladekit.vector import SparseVector
@@ -62,6 +63,8 @@ class ModelPath:
         max_length: int | None,
         providers: Providers,
         threads: int | None,
+        optimize: bool = True,
+        quantize: Quantize | None = None,
     ) -> ModelPath:
         """Load the tokenizer and ONNX session of a located model."""
         known = files.known
@@ -72,7 +75,12 @@ class ModelPath:
         limit = max_length or stated or (known.max_length if known else None)
         tokenizer = TextTokenizer.from_file(files.tokenizer, limit or _DEFAULT_MAX_LENGTH)
         model = OnnxMaskedLM(
-            files.model, vocab_size=tokenizer.vocab_size, providers=providers, threads=threads
+            files.model,
+            vocab_size=tokenizer.vocab_size,
+            providers=providers,
+            threads=threads,
+            optimize=optimize,
+            quantize=quantize,
         )
         return cls(
             model=model,
@@ -194,6 +202,8 @@ class SpladeEncoder:
         token_budget: int = DEFAULT_TOKEN_BUDGET,
         long_documents: LongDocuments = "window",
         stride: int | None = None,
+        optimize: bool = True,
+        quantize: Quantize | None = None,
     ) -> SpladeEncoder:
         """Load a model from a Hub repo id, a known model name, or a local folder.
 
@@ -201,6 +211,11 @@ class SpladeEncoder:
         and ``tokenizer.json``. An ``idf.json`` beside them makes queries inference-free;
         *query_model* (a repo id or folder) gives queries a model of their own.
         ``local_files_only=None`` follows ``HF_HUB_OFFLINE``.
+
+        ``optimize=True`` runs a copy of the model prepared once and cached (pooling inside
+        the graph, memory-mapped weights; same vectors). ``quantize="int8"`` prepares a
+        dynamically quantized copy instead: ~2× faster, close to but not equal to fp32
+        (needs ``pip install "spladekit[int8]"``).
         """
         _check_positive("max_length", max_length, allow_none=True)
 
@@ -215,7 +230,12 @@ class SpladeEncoder:
 
         def load(files: ModelFiles) -> ModelPath:
             return ModelPath.load(
-                files, max_length=max_length, providers=providers, threads=threads
+                files,
+                max_length=max_length,
+                providers=providers,
+                threads=threads,
+                optimize=optimize,
+                quantize=quantize,
             )
 
         files = locate(name_or_path, model_file)
@@ -384,9 +404,8 @@ class SpladeEncoder:
         merged: dict[int, npt.NDArray[np.float32]] = {}
         special = np.asarray(tokenizer.special_ids, dtype=np.int64)
         for batch in plan_batches(segments, token_budget=self.token_budget, max_rows=batch_size):
-            logits = path.model.logits(batch.input_ids, batch.attention_mask)
-            weights = activate(masked_max(logits, batch.lengths), path.activation)
-            del logits
+            pooled = path.model.pooled_logits(batch.input_ids, batch.attention_mask, batch.lengths)
+            weights = activate(pooled, path.activation)
             if path.drop_special_tokens:
                 weights[:, special] = 0.0
             for row, segment in enumerate(batch.segment_ids.tolist()):

@@ -51,6 +51,7 @@ from spladekit.adapters import ENCODER_OPTIONS, resolve_encoder
 from spladekit.encoder import DEFAULT_TOKEN_BUDGET, Providers, SpladeEncoder
 from spladekit.errors import InputError, InputTypeError, require
 from spladekit.models import LongDocuments
+from spladekit.prepare import Quantize
 from spladekit.vector import SparseVector
 
 require("langchain_core", "langchain")
@@ -116,6 +117,8 @@ class SpladeAdapter:
         token_budget: int = DEFAULT_TOKEN_BUDGET,
         long_documents: LongDocuments = "window",
         stride: int | None = None,
+        optimize: bool = True,
+        quantize: Quantize | None = None,
     ) -> None:
         if batch_size is not None and (
             isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1
@@ -137,6 +140,8 @@ class SpladeAdapter:
             "token_budget": token_budget,
             "long_documents": long_documents,
             "stride": stride,
+            "optimize": optimize,
+            "quantize": quantize,
         }
         given = {k: v for k, v in options.items() if v != ENCODER_OPTIONS[k]}
         self._encoder = resolve_encoder(

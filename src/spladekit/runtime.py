@@ -1,4 +1,9 @@
-"""Where token ids become logits: the ONNX Runtime session, its threads and its I/O checks."""
+"""Where token ids become logits: the ONNX Runtime session, its threads and its I/O checks.
+
+By default the session runs a prepared copy of the model (see ``prepare``) whose output is
+already max-pooled over tokens, (batch, vocab); a model that cannot be prepared runs as
+exported and is pooled in numpy (``pooling.masked_max``) — the same numbers either way.
+"""
 
 from __future__ import annotations
 
@@ -13,6 +18,8 @@ import numpy.typing as npt
 import onnxruntime as ort
 
 from spladekit.errors import InputError, ModelFormatError, SpladeError
+from spladekit.pooling import masked_max
+from spladekit.prepare import POOLED_OUTPUT, Quantize, prepare_model
 
 __all__ = ["OnnxMaskedLM", "available_cpus"]
 
@@ -53,8 +60,12 @@ class OnnxMaskedLM:
         vocab_size: int,
         providers: Sequence[str | tuple[str, dict[str, Any]]] | None = None,
         threads: int | None = None,
+        optimize: bool = True,
+        quantize: Quantize | None = None,
     ) -> None:
-        if threads is not None and (not isinstance(threads, int) or threads < 1):
+        if threads is not None and (
+            isinstance(threads, bool) or not isinstance(threads, int) or threads < 1
+        ):
             msg = f"threads must be a positive integer or None, got {threads!r}"
             raise InputError(msg)
         names = [p if isinstance(p, str) else p[0] for p in providers or ()]
@@ -62,25 +73,65 @@ class OnnxMaskedLM:
         if unknown:  # ONNX Runtime would only warn and quietly run on the CPU
             msg = f"unknown ONNX Runtime provider(s) {unknown}; this build has {ort.get_available_providers()}"
             raise InputError(msg)
+        if quantize not in (None, "int8"):
+            msg = f"quantize must be None or 'int8', got {quantize!r}"
+            raise InputError(msg)
+        self.source = Path(path)
+        self.threads = threads or available_cpus()
+        self.providers = providers
+        self.session = self._load(providers, optimize=optimize, quantize=quantize)
+        self.path = self.source
+        self._input_dtypes = self._check_inputs()
+        self._output = self._check_output(vocab_size)
+        self.pooled = self._output == POOLED_OUTPUT
+        self._plain: OnnxMaskedLM | None = None
+        self.vocab_size = vocab_size
+
+    def _options(self) -> ort.SessionOptions:
         options = ort.SessionOptions()
-        options.intra_op_num_threads = threads or available_cpus()
+        options.intra_op_num_threads = self.threads
         options.inter_op_num_threads = 1
         options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
         options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+        # Shapes change with every batch, so a memory pattern keyed by shape is never reused.
+        options.enable_mem_pattern = False
+        return options
+
+    def _session(
+        self, model: Path, providers: Sequence[str | tuple[str, dict[str, Any]]] | None
+    ) -> Any:
         try:
-            self.session = ort.InferenceSession(
-                str(path),
-                sess_options=options,
+            return ort.InferenceSession(
+                str(model),
+                sess_options=self._options(),
                 providers=list(providers) if providers else ["CPUExecutionProvider"],
             )
         except Exception as error:  # onnxruntime raises its own untyped Fail/InvalidGraph
-            msg = f"ONNX Runtime cannot load {path}: {error}"
+            msg = f"ONNX Runtime cannot load {model}: {error}"
             raise ModelFormatError(msg) from error
-        self.path = Path(path)
-        self.threads = options.intra_op_num_threads
-        self._input_dtypes = self._check_inputs()
-        self._output = self._check_output(vocab_size)
-        self.vocab_size = vocab_size
+
+    def _load(
+        self,
+        providers: Sequence[str | tuple[str, dict[str, Any]]] | None,
+        *,
+        optimize: bool,
+        quantize: Quantize | None,
+    ) -> Any:
+        """A session on the prepared model, or on the model as exported when it cannot be prepared."""
+        if not optimize and quantize is None:
+            return self._session(self.source, providers)
+        try:
+            prepared = prepare_model(self.source, quantize=quantize)
+            self.prepared: Path | None = prepared
+            return self._session(prepared, providers)
+        except (ModelFormatError, OSError, ValueError) as error:
+            if quantize is not None:
+                raise
+            logger.warning(
+                "running %s as exported: it could not be prepared (%s)", self.source, error
+            )
+            self.prepared = None
+            return self._session(self.source, providers)
 
     def _check_inputs(self) -> dict[str, type[np.integer[Any]]]:
         inputs = {i.name: i for i in self.session.get_inputs()}
@@ -102,44 +153,93 @@ class OnnxMaskedLM:
 
     def _check_output(self, vocab_size: int) -> str:
         outputs = self.session.get_outputs()
-        chosen = next((o for o in outputs if o.name == "logits"), outputs[0])
+        names = [o.name for o in outputs]
+        chosen = (
+            outputs[names.index(POOLED_OUTPUT if POOLED_OUTPUT in names else "logits")]
+            if (POOLED_OUTPUT in names or "logits" in names)
+            else outputs[0]
+        )
         shape = chosen.shape
-        if chosen.type != "tensor(float)" or len(shape) != 3:
+        rank = 2 if chosen.name == POOLED_OUTPUT else 3
+        if chosen.type != "tensor(float)" or len(shape) != rank:
             msg = (
                 f"{self.path}: output {chosen.name!r} must be float32 logits of shape "
                 f"(batch, tokens, vocab), got {chosen.type} of shape {shape}"
             )
             raise ModelFormatError(msg)
-        if isinstance(shape[2], int) and shape[2] != vocab_size:
+        if isinstance(shape[-1], int) and shape[-1] != vocab_size:
             msg = (
-                f"{self.path}: logits have {shape[2]} vocabulary entries but the tokenizer "
+                f"{self.path}: logits have {shape[-1]} vocabulary entries but the tokenizer "
                 f"has {vocab_size}; the model and tokenizer.json do not belong together"
             )
             raise ModelFormatError(msg)
         return str(chosen.name)
 
-    def logits(
+    def _feed(
         self, input_ids: npt.NDArray[np.int64], attention_mask: npt.NDArray[np.int64]
-    ) -> npt.NDArray[np.float32]:
-        """Run one padded batch; returns (batch, tokens, vocab) float32 logits."""
+    ) -> dict[str, npt.NDArray[Any]]:
         feed: dict[str, npt.NDArray[Any]] = {
             _ID_INPUT: input_ids.astype(self._input_dtypes[_ID_INPUT], copy=False),
             _MASK_INPUT: attention_mask.astype(self._input_dtypes[_MASK_INPUT], copy=False),
         }
         if _TYPE_INPUT in self._input_dtypes:
             feed[_TYPE_INPUT] = np.zeros_like(input_ids, dtype=self._input_dtypes[_TYPE_INPUT])
+        return feed
+
+    def _run(
+        self, feed: dict[str, npt.NDArray[Any]], shape: tuple[int, ...]
+    ) -> npt.NDArray[np.float32]:
         try:
-            (logits,) = self.session.run([self._output], feed)
+            (out,) = self.session.run([self._output], feed)
         except Exception as error:  # ONNX Runtime's own exception types are not importable API
-            msg = f"the ONNX model failed on a batch of shape {input_ids.shape}: {error}"
+            msg = f"the ONNX model failed on a batch of shape {shape}: {error}"
             raise SpladeError(msg) from error
-        if logits.ndim != 3 or logits.shape[:2] != input_ids.shape:
-            msg = f"{self.path}: expected logits of shape {(*input_ids.shape, 'vocab')}, got {logits.shape}"
-            raise ModelFormatError(msg)
-        if logits.shape[2] != self.vocab_size:
+        if out.shape[-1] != self.vocab_size:
             msg = (
-                f"{self.path}: logits have {logits.shape[2]} vocabulary entries but the "
+                f"{self.path}: logits have {out.shape[-1]} vocabulary entries but the "
                 f"tokenizer has {self.vocab_size}"
             )
             raise ModelFormatError(msg)
-        return np.asarray(logits, dtype=np.float32)
+        return np.asarray(out, dtype=np.float32)
+
+    def pooled_logits(
+        self,
+        input_ids: npt.NDArray[np.int64],
+        attention_mask: npt.NDArray[np.int64],
+        lengths: npt.NDArray[np.int64],
+    ) -> npt.NDArray[np.float32]:
+        """Max over each row's real tokens of the raw logits: (batch, vocab) float32.
+
+        Right-padded rows only (``lengths[b]`` real tokens, then padding), as batching makes.
+        """
+        if not self.pooled:
+            return masked_max(self.logits(input_ids, attention_mask), lengths)
+        pooled = self._run(self._feed(input_ids, attention_mask), input_ids.shape)
+        if pooled.shape != (input_ids.shape[0], self.vocab_size):
+            msg = f"{self.path}: expected pooled logits of shape {(input_ids.shape[0], self.vocab_size)}, got {pooled.shape}"
+            raise ModelFormatError(msg)
+        return pooled
+
+    def logits(
+        self, input_ids: npt.NDArray[np.int64], attention_mask: npt.NDArray[np.int64]
+    ) -> npt.NDArray[np.float32]:
+        """Run one padded batch; returns (batch, tokens, vocab) float32 logits.
+
+        The encoder never needs these (it calls :meth:`pooled_logits`); they come from the
+        model as exported, on a second session made on first use — for references and tests.
+        """
+        if self.pooled:
+            if self._plain is None:
+                self._plain = OnnxMaskedLM(
+                    self.source,
+                    vocab_size=self.vocab_size,
+                    providers=self.providers,
+                    threads=self.threads,
+                    optimize=False,
+                )
+            return self._plain.logits(input_ids, attention_mask)
+        logits = self._run(self._feed(input_ids, attention_mask), input_ids.shape)
+        if logits.ndim != 3 or logits.shape[:2] != input_ids.shape:
+            msg = f"{self.path}: expected logits of shape {(*input_ids.shape, 'vocab')}, got {logits.shape}"
+            raise ModelFormatError(msg)
+        return logits

@@ -1,0 +1,223 @@
+"""Just enough of ONNX's protobuf wire format to rewrite a model's graph without the onnx package.
+
+``prepare`` needs to read a model's nodes and initializer headers, add a few nodes, and move
+weights to a side file. The ``onnx`` package would do that but is not a dependency, and it
+loads every weight into memory; this reads the file field by field, seeking past weight bytes.
+Field numbers are those of onnx/onnx.proto3.
+"""
+
+from __future__ import annotations
+
+import struct
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import BinaryIO
+
+VARINT, I64, LEN, I32 = 0, 1, 2, 5
+
+# ModelProto
+MODEL_GRAPH, MODEL_OPSET = 7, 8
+# GraphProto
+GRAPH_NODE, GRAPH_INITIALIZER, GRAPH_INPUT, GRAPH_OUTPUT = 1, 5, 11, 12
+# NodeProto
+NODE_INPUT, NODE_OUTPUT, NODE_NAME, NODE_OP, NODE_ATTR, NODE_DOMAIN = 1, 2, 3, 4, 5, 7
+# TensorProto
+T_DIMS, T_TYPE, T_NAME, T_RAW, T_EXTERNAL, T_LOCATION = 1, 2, 8, 9, 13, 14
+# AttributeProto
+A_NAME, A_F, A_I, A_INTS, A_TYPE = 1, 2, 3, 8, 20
+ATTR_FLOAT, ATTR_INT, ATTR_INTS = 1, 2, 7
+FLOAT, INT64, BOOL = 1, 7, 9
+
+
+def varint(value: int) -> bytes:
+    """Encode a non-negative or negative (two's complement, 64-bit) varint."""
+    value &= (1 << 64) - 1
+    out = bytearray()
+    while True:
+        byte = value & 0x7F
+        value >>= 7
+        if value:
+            out.append(byte | 0x80)
+        else:
+            out.append(byte)
+            return bytes(out)
+
+
+def key(number: int, wire: int) -> bytes:
+    return varint((number << 3) | wire)
+
+
+def length_field(number: int, payload: bytes) -> bytes:
+    return key(number, LEN) + varint(len(payload)) + payload
+
+
+def int_field(number: int, value: int) -> bytes:
+    return key(number, VARINT) + varint(value)
+
+
+def read_varint(buf: bytes | memoryview, pos: int) -> tuple[int, int]:
+    result = shift = 0
+    while True:
+        byte = buf[pos]
+        pos += 1
+        result |= (byte & 0x7F) << shift
+        if not byte & 0x80:
+            return result, pos
+        shift += 7
+
+
+@dataclass
+class Field:
+    """One field of a message: its number, wire type, and raw bytes (tag included)."""
+
+    number: int
+    wire: int
+    raw: bytes
+    value: int | bytes  # varint value, or payload for LEN fields
+
+
+def parse(buf: bytes) -> list[Field]:
+    """All fields of an in-memory message, in order."""
+    fields: list[Field] = []
+    pos = 0
+    while pos < len(buf):
+        start = pos
+        tag, pos = read_varint(buf, pos)
+        number, wire = tag >> 3, tag & 7
+        value: int | bytes
+        if wire == VARINT:
+            value, pos = read_varint(buf, pos)
+        elif wire == LEN:
+            size, pos = read_varint(buf, pos)
+            value = bytes(buf[pos : pos + size])
+            pos += size
+        elif wire == I64:
+            value, pos = struct.unpack_from("<q", buf, pos)[0], pos + 8
+        elif wire == I32:
+            value, pos = struct.unpack_from("<i", buf, pos)[0], pos + 4
+        else:
+            msg = f"unsupported protobuf wire type {wire}"
+            raise ValueError(msg)
+        fields.append(Field(number, wire, bytes(buf[start:pos]), value))
+    return fields
+
+
+def _file_varint(file: BinaryIO) -> int:
+    result = shift = 0
+    while True:
+        data = file.read(1)
+        if not data:
+            raise EOFError
+        result |= (data[0] & 0x7F) << shift
+        if not data[0] & 0x80:
+            return result
+        shift += 7
+
+
+def scan(file: BinaryIO, start: int, end: int) -> Iterator[tuple[int, int, int, int, int]]:
+    """Fields of a message on disk: (number, wire, field start, payload start, payload end).
+
+    Payloads are not read, so a 500 MB weight costs one seek.
+    """
+    pos = start
+    while pos < end:
+        file.seek(pos)
+        tag = _file_varint(file)
+        number, wire = tag >> 3, tag & 7
+        if wire == VARINT:
+            _file_varint(file)
+            payload = file.tell()
+            stop = payload
+        elif wire == LEN:
+            size = _file_varint(file)
+            payload = file.tell()
+            stop = payload + size
+        elif wire == I64:
+            payload = file.tell()
+            stop = payload + 8
+        elif wire == I32:
+            payload = file.tell()
+            stop = payload + 4
+        else:
+            msg = f"unsupported protobuf wire type {wire} at byte {pos}"
+            raise ValueError(msg)
+        yield number, wire, pos, payload, stop
+        pos = stop
+
+
+def strings(fields: list[Field], number: int) -> list[str]:
+    return [f.value.decode() for f in fields if f.number == number and isinstance(f.value, bytes)]
+
+
+def first_int(fields: list[Field], number: int, default: int = 0) -> int:
+    return next(
+        (f.value for f in fields if f.number == number and isinstance(f.value, int)), default
+    )
+
+
+def packed_ints(fields: list[Field], number: int) -> list[int]:
+    """Repeated int64 values, packed or not."""
+    values: list[int] = []
+    for f in fields:
+        if f.number != number:
+            continue
+        if isinstance(f.value, int):
+            values.append(f.value)
+        else:
+            pos = 0
+            while pos < len(f.value):
+                value, pos = read_varint(f.value, pos)
+                values.append(value - (1 << 64) if value >= 1 << 63 else value)
+    return values
+
+
+@dataclass
+class Node:
+    """A NodeProto to emit."""
+
+    op: str
+    inputs: list[str]
+    outputs: list[str]
+    ints: dict[str, int] = field(default_factory=dict)
+    int_lists: dict[str, list[int]] = field(default_factory=dict)
+
+    def encode(self) -> bytes:
+        out = b"".join(length_field(NODE_INPUT, n.encode()) for n in self.inputs)
+        out += b"".join(length_field(NODE_OUTPUT, n.encode()) for n in self.outputs)
+        out += length_field(NODE_NAME, f"spladekit/{self.outputs[0]}".encode())
+        out += length_field(NODE_OP, self.op.encode())
+        for name, value in self.ints.items():
+            attr = length_field(A_NAME, name.encode()) + int_field(A_I, value)
+            out += length_field(NODE_ATTR, attr + int_field(A_TYPE, ATTR_INT))
+        for name, values in self.int_lists.items():
+            attr = length_field(A_NAME, name.encode())
+            attr += b"".join(int_field(A_INTS, v) for v in values)
+            out += length_field(NODE_ATTR, attr + int_field(A_TYPE, ATTR_INTS))
+        return out
+
+
+def tensor(name: str, dims: list[int], data_type: int, raw: bytes) -> bytes:
+    """An inline TensorProto."""
+    out = b"".join(int_field(T_DIMS, d) for d in dims)
+    out += int_field(T_TYPE, data_type) + length_field(T_NAME, name.encode())
+    return out + length_field(T_RAW, raw)
+
+
+def external_tensor(header: bytes, location: str, offset: int, length: int) -> bytes:
+    """A TensorProto header (dims, type, name) pointing at bytes in a side file."""
+
+    def entry(k: str, v: str) -> bytes:
+        return length_field(T_EXTERNAL, length_field(1, k.encode()) + length_field(2, v.encode()))
+
+    out = header + entry("location", location) + entry("offset", str(offset))
+    return out + entry("length", str(length)) + int_field(T_LOCATION, 1)
+
+
+def value_info(name: str, elem_type: int, dims: list[int | str]) -> bytes:
+    """A ValueInfoProto: a graph output's name, element type and shape."""
+    shape = b"".join(
+        length_field(1, int_field(1, d) if isinstance(d, int) else length_field(2, d.encode()))
+        for d in dims
+    )
+    tensor_type = int_field(1, elem_type) + length_field(2, shape)
+    return length_field(1, name.encode()) + length_field(2, length_field(1, tensor_type))

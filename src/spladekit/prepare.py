@@ -1,0 +1,451 @@
+"""Prepare an ONNX SPLADE model once, cache it, and load the prepared copy from then on.
+
+A SPLADE export ends in ``logits = MatMul(hidden, W) + bias`` of shape (batch, tokens, 30522):
+~250 MB per 2048 tokens that ONNX Runtime writes, biases, and hands to numpy only to be
+max-pooled. The prepared graph pools inside the model instead:
+
+- padding rows of ``hidden`` are replaced by the row's first token, so a plain max over tokens
+  is the masked max (a duplicate of a real token cannot change a max);
+- the vocabulary projection runs in column blocks of ``W``, each max-pooled as soon as it is
+  made, so the (tokens, vocab) intermediate never exists whole and each block stays in cache;
+- the bias is added after the max: ``max_t(x_t + b) == max_t(x_t) + b`` exactly, as float
+  rounding is monotone, so that add touches (batch, vocab) instead of (batch, tokens, vocab).
+
+The output ``pooled_logits`` (batch, vocab) equals ``masked_max(logits)`` of the original.
+Weights move to a side file (``model.onnx.data``) that ONNX Runtime memory-maps, so loading
+does not hold a second copy of them. ``quantize="int8"`` then applies ONNX Runtime's dynamic
+int8 quantization (needs the ``onnx`` package: ``pip install "spladekit[int8]"``).
+
+Prepared models live in ``$SPLADEKIT_CACHE`` (default ``~/.cache/spladekit/prepared``), keyed
+by the source file's path, size, modification time and a fingerprint of its bytes, so a
+changed model is prepared again. The rewrite reads the file field by field with the small
+protobuf codec in ``_onnx_wire`` — no ``onnx`` package needed for fp32.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import shutil
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import BinaryIO, Literal
+
+import numpy as np
+
+from spladekit import _onnx_wire as w
+from spladekit.errors import ModelFormatError, require
+
+__all__ = ["POOLED_OUTPUT", "Quantize", "cache_root", "prepare_model"]
+
+logger = logging.getLogger(__name__)
+
+Quantize = Literal["int8"]
+POOLED_OUTPUT = "pooled_logits"
+#: Bump when the rewrite changes, so every cache entry is prepared again.
+PREPARE_VERSION = 1
+#: Column blocks of the vocabulary projection (30522 / 8 ≈ 3.8k columns, ~30 MB per 2048 tokens).
+VOCAB_BLOCKS = 8
+_ALIGN = 1 << 16  # side-file offsets ONNX Runtime can memory-map on every OS
+_INLINE_BYTES = 1024  # small constants stay in the graph (shape inference reads them)
+_DATA = "model.onnx.data"
+
+
+def cache_root() -> Path:
+    """Where prepared models are kept: ``$SPLADEKIT_CACHE`` or ``~/.cache/spladekit``."""
+    env = os.environ.get("SPLADEKIT_CACHE")
+    if env:
+        return Path(env)
+    xdg = os.environ.get("XDG_CACHE_HOME")
+    return (Path(xdg) if xdg else Path.home() / ".cache") / "spladekit"
+
+
+def _fingerprint(source: Path, quantize: Quantize | None) -> str:
+    real = source.resolve()
+    stat = real.stat()
+    digest = hashlib.sha256(
+        f"{PREPARE_VERSION}|{real}|{stat.st_size}|{stat.st_mtime_ns}|{quantize}".encode()
+    )
+    with real.open("rb") as file:
+        digest.update(file.read(1 << 16))
+        file.seek(max(0, stat.st_size - (1 << 16)))
+        digest.update(file.read())
+    return digest.hexdigest()[:20]
+
+
+def prepare_model(
+    source: str | os.PathLike[str],
+    *,
+    quantize: Quantize | None = None,
+    cache_dir: str | os.PathLike[str] | None = None,
+) -> Path:
+    """The prepared copy of *source* (pooled in-graph, weights memory-mappable), made once.
+
+    Raises ModelFormatError when the file is not an ONNX model this rewrite understands,
+    MissingDependencyError when ``quantize="int8"`` lacks the ``onnx`` package.
+    """
+    if quantize not in (None, "int8"):
+        msg = f"quantize must be None or 'int8', got {quantize!r}"
+        raise ModelFormatError(msg)
+    source = Path(source)
+    root = Path(cache_dir) if cache_dir is not None else cache_root() / "prepared"
+    target = root / _fingerprint(source, quantize)
+    if (target / "model.onnx").exists():
+        return target / "model.onnx"
+    if quantize == "int8":
+        require("onnx", "int8")
+        fp32 = prepare_model(source, cache_dir=root)
+    root.mkdir(parents=True, exist_ok=True)
+    work = Path(tempfile.mkdtemp(prefix=".preparing-", dir=root))
+    try:
+        if quantize == "int8":
+            _quantize(fp32, work)
+        else:
+            _rewrite(source, work / "model.onnx")
+        logger.info("prepared %s (quantize=%s) into %s", source, quantize, target)
+        try:
+            work.rename(target)
+        except OSError:  # another process finished first: keep theirs
+            if not (target / "model.onnx").exists():
+                raise
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    return target / "model.onnx"
+
+
+def _quantize(fp32: Path, work: Path) -> None:
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+
+    staged = work / "int8-inline.onnx"
+    quantize_dynamic(
+        fp32,
+        staged,
+        op_types_to_quantize=["MatMul"],
+        per_channel=True,
+        weight_type=QuantType.QInt8,
+    )
+    _rewrite(staged, work / "model.onnx")
+    staged.unlink()
+
+
+@dataclass
+class _Tensor:
+    """An initializer: its header fields and where its bytes are."""
+
+    name: str
+    dims: list[int]
+    data_type: int
+    header: bytes  # every field but the data
+    inline: bytes | None  # the whole TensorProto when its data is not raw bytes
+    data: tuple[Path, int, int] | None  # (file, offset, length) of raw bytes
+
+
+def _read(file: BinaryIO, start: int, stop: int) -> bytes:
+    file.seek(start)
+    return file.read(stop - start)
+
+
+def _read_tensor(file: BinaryIO, path: Path, start: int, stop: int) -> _Tensor:
+    header: list[bytes] = []
+    fields: list[w.Field] = []
+    data: tuple[Path, int, int] | None = None
+    external: dict[str, str] = {}
+    for number, _, begin, payload, end in w.scan(file, start, stop):
+        if number == w.T_RAW:
+            data = (path, payload, end - payload)
+            continue
+        raw = _read(file, begin, end)
+        if number == w.T_EXTERNAL:
+            entry = w.parse(w.parse(raw)[0].value)  # type: ignore[arg-type]
+            external[w.strings(entry, 1)[0]] = w.strings(entry, 2)[0]
+            continue
+        if number == w.T_LOCATION:
+            continue
+        header.append(raw)
+        fields += w.parse(raw)
+    if external:
+        location = path.parent / external["location"]
+        offset = int(external.get("offset", "0"))
+        length = int(external.get("length", str(location.stat().st_size - offset)))
+        data = (location, offset, length)
+    joined = b"".join(header)
+    inline = None if data is not None else _read(file, start, stop)
+    return _Tensor(
+        name=w.strings(fields, w.T_NAME)[0],
+        dims=w.packed_ints(fields, w.T_DIMS),
+        data_type=w.first_int(fields, w.T_TYPE),
+        header=joined,
+        inline=inline,
+        data=data,
+    )
+
+
+def _rewrite(source: Path, target: Path) -> None:
+    """Write *target*: the pooled graph, weights in a side file beside it."""
+    with source.open("rb") as file:
+        size = source.stat().st_size
+        model_fields: list[bytes] = []
+        graph: tuple[int, int] | None = None
+        opset = 0
+        for number, _, begin, payload, end in w.scan(file, 0, size):
+            if number == w.MODEL_GRAPH:
+                graph = (payload, end)
+                continue
+            raw = _read(file, begin, end)
+            model_fields.append(raw)
+            if number == w.MODEL_OPSET:
+                entry = w.parse(w.parse(raw)[0].value)  # type: ignore[arg-type]
+                if not w.strings(entry, 1) or w.strings(entry, 1) == [""]:
+                    opset = w.first_int(entry, 2)
+        if graph is None:
+            msg = f"{source} has no graph: is it an ONNX model?"
+            raise ModelFormatError(msg)
+        if opset < 13:
+            msg = f"{source} uses ONNX opset {opset}; preparing needs opset 13 or newer"
+            raise ModelFormatError(msg)
+        nodes: list[list[w.Field]] = []
+        node_raw: list[bytes] = []
+        tensors: list[_Tensor] = []
+        outputs: list[bytes] = []
+        other: list[bytes] = []
+        for number, _, begin, payload, end in w.scan(file, *graph):
+            if number == w.GRAPH_NODE:
+                node_raw.append(_read(file, begin, end))
+                nodes.append(w.parse(_read(file, payload, end)))
+            elif number == w.GRAPH_INITIALIZER:
+                tensors.append(_read_tensor(file, source, payload, end))
+            elif number == w.GRAPH_OUTPUT:
+                outputs.append(_read(file, payload, end))
+            else:
+                other.append(_read(file, begin, end))
+        output_names = [w.strings(w.parse(o), 1)[0] for o in outputs]
+        if POOLED_OUTPUT in output_names:  # already prepared (the int8 pass): only move weights
+            new_nodes: list[w.Node] = []
+            new_tensors: list[_Tensor] = []
+            keep = list(range(len(nodes)))
+            out_info = outputs[output_names.index(POOLED_OUTPUT)]
+        else:
+            logits = "logits" if "logits" in output_names else output_names[0]
+            rank = _rank(outputs[output_names.index(logits)])
+            if rank != 3:
+                msg = f"{source}: output {logits!r} has rank {rank}, not (batch, tokens, vocab)"
+                raise ModelFormatError(msg)
+            new_nodes, new_tensors, keep, vocab = _pool_head(nodes, tensors, logits, opset)
+            out_info = w.value_info(
+                POOLED_OUTPUT, w.FLOAT, ["batch", vocab if vocab > 0 else "vocab"]
+            )
+        tensors = _drop_unused(tensors, nodes, keep, new_nodes, other)
+        body = [node_raw[i] for i in keep] + [
+            w.length_field(w.GRAPH_NODE, n.encode()) for n in new_nodes
+        ]
+        body += other
+        body += _write_tensors(file, tensors + new_tensors, target.parent / _DATA)
+        body.append(w.length_field(w.GRAPH_OUTPUT, out_info))
+    model = b"".join(model_fields) + w.length_field(w.MODEL_GRAPH, b"".join(body))
+    target.write_bytes(model)
+
+
+def _rank(info: bytes) -> int | None:
+    """Rank of a ValueInfoProto's tensor type, None when it states no shape."""
+    for f in w.parse(info):
+        if f.number == 2 and isinstance(f.value, bytes):  # TypeProto
+            for tensor_type in w.parse(f.value):
+                if tensor_type.number == 1 and isinstance(tensor_type.value, bytes):
+                    for part in w.parse(tensor_type.value):
+                        if part.number == 2 and isinstance(part.value, bytes):
+                            return sum(d.number == 1 for d in w.parse(part.value))
+    return None
+
+
+def _drop_unused(
+    tensors: list[_Tensor],
+    nodes: list[list[w.Field]],
+    keep: list[int],
+    new_nodes: list[w.Node],
+    other: list[bytes],
+) -> list[_Tensor]:
+    """Drop initializers only the removed nodes read (the unsplit decoder weight)."""
+    removed = {
+        n for i in range(len(nodes)) if i not in keep for n in w.strings(nodes[i], w.NODE_INPUT)
+    }
+    used = {n for i in keep for n in w.strings(nodes[i], w.NODE_INPUT)}
+    used |= {n for node in new_nodes for n in node.inputs}
+    for raw in other:
+        for f in w.parse(raw):
+            if f.number == w.GRAPH_INPUT and isinstance(f.value, bytes):
+                used |= set(w.strings(w.parse(f.value), 1))
+    return [t for t in tensors if t.name not in removed or t.name in used]
+
+
+def _pool_head(
+    nodes: list[list[w.Field]], tensors: list[_Tensor], logits: str, opset: int
+) -> tuple[list[w.Node], list[_Tensor], list[int], int]:
+    """New nodes that max-pool *logits* over tokens, and which old nodes stay."""
+    producers = {out: i for i, n in enumerate(nodes) for out in w.strings(n, w.NODE_OUTPUT)}
+    by_name = {t.name: t for t in tensors}
+    new: list[w.Node] = []
+    consts: list[_Tensor] = []
+
+    def const(name: str, values: list[int]) -> str:
+        raw = np.asarray(values, dtype=np.int64).tobytes()
+        consts.append(
+            _Tensor(
+                name, [len(values)], w.INT64, b"", w.tensor(name, [len(values)], w.INT64, raw), None
+            )
+        )
+        return name
+
+    def reduce_max(x: str, out: str) -> w.Node:
+        if opset >= 18:
+            return w.Node(
+                "ReduceMax", [x, const("spladekit/axis1", [1])], [out], ints={"keepdims": 0}
+            )
+        return w.Node("ReduceMax", [x], [out], ints={"keepdims": 0}, int_lists={"axes": [1]})
+
+    new.append(
+        w.Node("Unsqueeze", ["attention_mask", const("spladekit/last", [-1])], ["spladekit/mask3"])
+    )
+    new.append(w.Node("Cast", ["spladekit/mask3"], ["spladekit/keep"], ints={"to": w.BOOL}))
+    keep = list(range(len(nodes)))
+    head = _find_head(nodes, producers, by_name, logits)
+    if head is None:  # unknown head: pool the full logits, masked
+        logger.info("no MatMul+bias head found; pooling the full logits in-graph")
+        neg = np.array([np.finfo(np.float32).min], dtype=np.float32).tobytes()
+        consts.append(
+            _Tensor(
+                "spladekit/neg", [], w.FLOAT, b"", w.tensor("spladekit/neg", [], w.FLOAT, neg), None
+            )
+        )
+        new.append(
+            w.Node("Where", ["spladekit/keep", logits, "spladekit/neg"], ["spladekit/masked"])
+        )
+        new.append(reduce_max("spladekit/masked", POOLED_OUTPUT))
+        vocab = -1
+        return new, consts, keep, vocab
+    add_index, matmul_index, hidden, weight, bias = head
+    keep = [i for i in keep if i not in (add_index, matmul_index)]
+    new.append(
+        w.Node(
+            "Slice",
+            [
+                hidden,
+                const("spladekit/zero", [0]),
+                const("spladekit/one", [1]),
+                const("spladekit/axes1", [1]),
+            ],
+            ["spladekit/first"],
+        )
+    )
+    new.append(w.Node("Where", ["spladekit/keep", hidden, "spladekit/first"], ["spladekit/hidden"]))
+    blocks = _split_columns(weight, VOCAB_BLOCKS)
+    pooled = []
+    for i, block in enumerate(blocks):
+        consts.append(block)
+        new.append(w.Node("MatMul", ["spladekit/hidden", block.name], [f"spladekit/logits{i}"]))
+        new.append(reduce_max(f"spladekit/logits{i}", f"spladekit/pooled{i}"))
+        pooled.append(f"spladekit/pooled{i}")
+    new.append(w.Node("Concat", pooled, ["spladekit/pooled"], ints={"axis": 1}))
+    new.append(w.Node("Add", ["spladekit/pooled", bias.name], [POOLED_OUTPUT]))
+    return new, consts, keep, weight.dims[1]
+
+
+def _find_head(
+    nodes: list[list[w.Field]], producers: dict[str, int], by_name: dict[str, _Tensor], logits: str
+) -> tuple[int, int, str, _Tensor, _Tensor] | None:
+    """``logits = Add(MatMul(hidden, W[h, V]), b[V])`` → (add, matmul, hidden, W, b)."""
+    add_index = producers.get(logits)
+    if add_index is None or w.strings(nodes[add_index], w.NODE_OP) != ["Add"]:
+        return None
+    inputs = w.strings(nodes[add_index], w.NODE_INPUT)
+    for product, bias_name in (inputs, inputs[::-1]):
+        bias = by_name.get(bias_name)
+        matmul_index = producers.get(product)
+        if bias is None or matmul_index is None or len(bias.dims) != 1:
+            continue
+        matmul = nodes[matmul_index]
+        if w.strings(matmul, w.NODE_OP) != ["MatMul"] or w.strings(matmul, w.NODE_DOMAIN) not in (
+            [],
+            [""],
+        ):
+            continue
+        hidden, weight_name = w.strings(matmul, w.NODE_INPUT)
+        weight = by_name.get(weight_name)
+        consumers = sum(product in w.strings(n, w.NODE_INPUT) for n in nodes)
+        if (
+            weight is not None
+            and weight.data is not None
+            and weight.data_type == w.FLOAT
+            and len(weight.dims) == 2
+            and weight.dims[1] == bias.dims[0]
+            and consumers == 1
+        ):
+            return add_index, matmul_index, hidden, weight, bias
+    return None
+
+
+def _split_columns(weight: _Tensor, blocks: int) -> list[_Tensor]:
+    """Column blocks of a (hidden, vocab) float32 weight, as new tensors with inline bytes."""
+    if weight.data is None:
+        msg = f"{weight.name} has no raw data to split"
+        raise ModelFormatError(msg)
+    path, offset, length = weight.data
+    hidden, vocab = weight.dims
+    with path.open("rb") as file:
+        file.seek(offset)
+        matrix = np.frombuffer(file.read(length), dtype=np.float32).reshape(hidden, vocab)
+    out = []
+    for i, columns in enumerate(np.array_split(np.arange(vocab), blocks)):
+        part = np.ascontiguousarray(matrix[:, columns[0] : columns[-1] + 1])
+        name = f"spladekit/decoder{i}"
+        out.append(
+            _Tensor(
+                name,
+                list(part.shape),
+                w.FLOAT,
+                b"",
+                w.tensor(name, list(part.shape), w.FLOAT, part.tobytes()),
+                None,
+            )
+        )
+    return out
+
+
+def _write_tensors(file: BinaryIO, tensors: list[_Tensor], data_path: Path) -> list[bytes]:
+    """Initializer fields; raw bytes over a KB go to *data_path* at aligned offsets."""
+    fields: list[bytes] = []
+    with data_path.open("wb") as data:
+        for tensor in tensors:
+            payload = _tensor_bytes(file, tensor)
+            if payload is None or len(payload[1]) < _INLINE_BYTES:
+                proto = (
+                    tensor.inline
+                    if payload is None
+                    else w.tensor(tensor.name, tensor.dims, tensor.data_type, payload[1])
+                )
+                fields.append(w.length_field(w.GRAPH_INITIALIZER, proto or b""))
+                continue
+            header, raw = payload
+            offset = -data.tell() % _ALIGN + data.tell()
+            data.seek(offset)
+            data.write(raw)
+            proto = w.external_tensor(header, _DATA, offset, len(raw))
+            fields.append(w.length_field(w.GRAPH_INITIALIZER, proto))
+    return fields
+
+
+def _tensor_bytes(file: BinaryIO, tensor: _Tensor) -> tuple[bytes, bytes] | None:
+    """(header, raw data) of a tensor, or None when its data is not raw bytes."""
+    if tensor.data is not None:
+        path, offset, length = tensor.data
+        if path == Path(file.name):
+            return tensor.header, _read(file, offset, offset + length)
+        with path.open("rb") as other:
+            return tensor.header, _read(other, offset, offset + length)
+    if tensor.inline is not None and not tensor.header:  # a tensor made here
+        fields = w.parse(tensor.inline)
+        raw = next(f.value for f in fields if f.number == w.T_RAW)
+        header = b"".join(f.raw for f in fields if f.number != w.T_RAW)
+        return header, raw  # type: ignore[return-value]
+    return None
