@@ -1,0 +1,245 @@
+"""One measurement in a fresh process: ``python worker.py '<json job>'`` prints one JSON line.
+
+Each job runs in its own interpreter (spladekit's venv or fastembed's), so peak RSS is that
+job's own, model load included, and neither library's imports touch the other. The job names
+a tool (spladekit, fastembed, bare ONNX Runtime, or a MatMul probe) and what to time.
+"""
+
+from __future__ import annotations
+
+import json
+import resource
+import sys
+import time
+import warnings
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from corpus import load_corpus, sample_queries  # noqa: E402
+
+
+def _peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def _save_vectors(path: str, vectors: list[tuple[np.ndarray, np.ndarray]]) -> None:
+    sizes = np.array([len(i) for i, _ in vectors], dtype=np.int64)
+    indices = np.concatenate([np.asarray(i, dtype=np.int64) for i, _ in vectors] or [np.zeros(0)])
+    values = np.concatenate([np.asarray(v, dtype=np.float32) for _, v in vectors] or [np.zeros(0)])
+    np.savez(path, sizes=sizes, indices=indices, values=values)
+
+
+def _texts(job: dict[str, Any]) -> list[str]:
+    corpus = load_corpus()
+    picks = job["doc_ids"]
+    return [corpus[i] for i in picks]
+
+
+def _spladekit(job: dict[str, Any]) -> tuple[Any, Any, Any]:
+    from spladekit import SpladeEncoder
+
+    options: dict[str, Any] = {"long_documents": "truncate", **job.get("options", {})}
+    started = time.perf_counter()
+    encoder = SpladeEncoder.from_pretrained(job["model"], **options)
+    load_s = time.perf_counter() - started
+
+    def docs(texts: list[str], batch_size: int) -> list[tuple[np.ndarray, np.ndarray]]:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # the truncation warning: fastembed truncates too
+            vectors = encoder.encode_documents(texts, batch_size=batch_size)
+        return [(v.indices, v.values) for v in vectors]
+
+    def query(text: str) -> tuple[np.ndarray, np.ndarray]:
+        vector = encoder.encode_query(text)
+        return vector.indices, vector.values
+
+    return docs, query, load_s
+
+
+def _fastembed(job: dict[str, Any]) -> tuple[Any, Any, Any]:
+    from fastembed import SparseTextEmbedding
+
+    started = time.perf_counter()
+    model = SparseTextEmbedding(
+        model_name="prithivida/Splade_PP_en_v1",
+        specific_model_path=job["model"],
+        threads=job.get("threads"),
+    )
+    load_s = time.perf_counter() - started
+
+    def docs(texts: list[str], batch_size: int) -> list[tuple[np.ndarray, np.ndarray]]:
+        return [(e.indices, e.values) for e in model.embed(texts, batch_size=batch_size)]
+
+    def query(text: str) -> tuple[np.ndarray, np.ndarray]:
+        (e,) = list(model.query_embed(text))
+        return e.indices, e.values
+
+    return docs, query, load_s
+
+
+def _bare(job: dict[str, Any]) -> tuple[Any, Any, Any]:
+    """ONNX Runtime as it loads a model by default, timing only ``run`` on one query's ids."""
+    import onnxruntime as ort
+    from tokenizers import Tokenizer
+
+    started = time.perf_counter()
+    session = ort.InferenceSession(
+        str(Path(job["model"]) / "model.onnx"), providers=["CPUExecutionProvider"]
+    )
+    tokenizer = Tokenizer.from_file(str(Path(job["model"]) / "tokenizer.json"))
+    load_s = time.perf_counter() - started
+    names = {i.name for i in session.get_inputs()}
+
+    def query(text: str) -> float:
+        ids = np.array([tokenizer.encode(text).ids], dtype=np.int64)
+        feed = {"input_ids": ids, "attention_mask": np.ones_like(ids)}
+        if "token_type_ids" in names:
+            feed["token_type_ids"] = np.zeros_like(ids)
+        begin = time.perf_counter()
+        session.run(None, feed)
+        return time.perf_counter() - begin
+
+    return None, query, load_s
+
+
+def _roofline(job: dict[str, Any]) -> dict[str, Any]:
+    """Best GFLOP/s of ONNX Runtime MatMul at BERT-base shapes (2048 tokens × 768 → 3072)."""
+    import onnxruntime as ort
+    from onnx import TensorProto, helper, numpy_helper
+
+    rng = np.random.default_rng(0)
+    best: dict[str, float] = {}
+    for m, k, n in [(2048, 768, 3072), (2048, 3072, 768), (2048, 768, 768)]:
+        weight = numpy_helper.from_array(rng.normal(size=(k, n)).astype(np.float32), "w")
+        graph = helper.make_graph(
+            [helper.make_node("MatMul", ["x", "w"], ["y"])],
+            "mm",
+            [helper.make_tensor_value_info("x", TensorProto.FLOAT, [m, k])],
+            [helper.make_tensor_value_info("y", TensorProto.FLOAT, [m, n])],
+            [weight],
+        )
+        model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+        model.ir_version = 8
+        session = ort.InferenceSession(
+            model.SerializeToString(), providers=["CPUExecutionProvider"]
+        )
+        x = rng.normal(size=(m, k)).astype(np.float32)
+        for _ in range(3):
+            session.run(None, {"x": x})
+        times = []
+        for _ in range(job.get("repeats", 12)):
+            begin = time.perf_counter()
+            session.run(None, {"x": x})
+            times.append(time.perf_counter() - begin)
+        best[f"{m}x{k}x{n}"] = 2 * m * k * n / min(times) / 1e9
+    return {"gflops": max(best.values()), "shapes": best}
+
+
+def _overhead(job: dict[str, Any]) -> dict[str, Any]:
+    """Share of encode time spent outside ONNX Runtime (tokenize, batch, pool, convert)."""
+    from spladekit import SpladeEncoder
+
+    encoder = SpladeEncoder.from_pretrained(job["model"], long_documents="truncate")
+    model = encoder._documents.model
+    inside = [0.0]
+    session = model.session
+
+    class Timed:
+        def __getattr__(self, name: str) -> Any:
+            return getattr(session, name)
+
+        def run(self, *args: Any, **kwargs: Any) -> Any:
+            begin = time.perf_counter()
+            try:
+                return session.run(*args, **kwargs)
+            finally:
+                inside[0] += time.perf_counter() - begin
+
+    model.session = Timed()
+    texts = _texts(job)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        encoder.encode_documents(texts[:8])
+        best = None
+        for _ in range(3):
+            inside[0] = 0.0
+            started = time.perf_counter()
+            encoder.encode_documents(texts, batch_size=job["batch_size"])
+            total = time.perf_counter() - started
+            share = 100 * (total - inside[0]) / total
+            if best is None or total < best[0]:
+                best = (total, share, inside[0])
+    assert best is not None
+    return {
+        "docs": len(texts),
+        "seconds": best[0],
+        "onnx_seconds": best[2],
+        "overhead_pct": best[1],
+        "docs_per_s": len(texts) / best[0],
+        "peak_rss_mb": _peak_rss_mb(),
+    }
+
+
+def _prepare(job: dict[str, Any]) -> dict[str, Any]:
+    """Prepare (once, cached) the model spladekit will load; its one-time cost is reported."""
+    from spladekit.prepare import prepare_model
+
+    started = time.perf_counter()
+    path = prepare_model(Path(job["model"]) / "model.onnx", quantize=job.get("quantize"))
+    return {
+        "seconds": time.perf_counter() - started,
+        "path": str(path),
+        "peak_rss_mb": _peak_rss_mb(),
+    }
+
+
+def run(job: dict[str, Any]) -> dict[str, Any]:
+    if job["kind"] == "prepare":
+        return _prepare(job)
+    if job["kind"] == "roofline":
+        return _roofline(job)
+    if job["kind"] == "overhead":
+        return _overhead(job)
+    make = {"spladekit": _spladekit, "fastembed": _fastembed, "bare": _bare}[job["kind"]]
+    docs, query, load_s = make(job)
+    result: dict[str, Any] = {"load_s": load_s}
+    if job["mode"] == "docs":
+        texts = _texts(job)
+        docs(texts[:4], job["batch_size"])  # warm-up: first-run allocations
+        started = time.perf_counter()
+        vectors = docs(texts, job["batch_size"])
+        seconds = time.perf_counter() - started
+        result.update(docs=len(texts), seconds=seconds, docs_per_s=len(texts) / seconds)
+        if job.get("save"):
+            _save_vectors(job["save"], vectors)
+    elif job["mode"] == "queries":
+        queries = sample_queries(job["queries"] + 3)
+        for text in queries[:3]:  # warm-up on other queries: no result is reused below
+            query(text)
+        times, vectors = [], []
+        for text in queries[3:]:
+            begin = time.perf_counter()
+            out = query(text)
+            elapsed = time.perf_counter() - begin
+            times.append(out if isinstance(out, float) else elapsed)
+            if not isinstance(out, float):
+                vectors.append(out)
+        ms = np.array(times) * 1000
+        result.update(
+            queries=len(times),
+            p50_ms=float(np.percentile(ms, 50)),
+            p95_ms=float(np.percentile(ms, 95)),
+        )
+        if job.get("save") and vectors:
+            _save_vectors(job["save"], vectors)
+    result["peak_rss_mb"] = _peak_rss_mb()
+    return result
+
+
+if __name__ == "__main__":
+    job = json.loads(sys.argv[1])
+    print(json.dumps(run(job)))
