@@ -236,7 +236,10 @@ def run(job: dict[str, Any]) -> dict[str, Any]:
         )
         if job.get("save") and vectors:
             _save_vectors(job["save"], vectors)
+    import onnxruntime
+
     result["peak_rss_mb"] = _peak_rss_mb()
+    result["onnxruntime"] = onnxruntime.__version__
     return result
 
 

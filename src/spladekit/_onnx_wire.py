@@ -184,7 +184,7 @@ class Node:
     def encode(self) -> bytes:
         out = b"".join(length_field(NODE_INPUT, n.encode()) for n in self.inputs)
         out += b"".join(length_field(NODE_OUTPUT, n.encode()) for n in self.outputs)
-        out += length_field(NODE_NAME, f"spladekit/{self.outputs[0]}".encode())
+        out += length_field(NODE_NAME, self.outputs[0].encode())
         out += length_field(NODE_OP, self.op.encode())
         for name, value in self.ints.items():
             attr = length_field(A_NAME, name.encode()) + int_field(A_I, value)
