@@ -154,6 +154,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--docs", type=int, default=192, help="corpus subsample size")
     parser.add_argument("--queries", type=int, default=100, help="distinct single queries timed")
+    parser.add_argument("--query-rounds", type=int, default=2, help="best p50 of N rounds")
     parser.add_argument("--batch-size", type=int, default=32)
     parser.add_argument("--size", choices=["base", "tiny"], default="base")
     parser.add_argument("--no-fastembed", action="store_true", help="spladekit only")
@@ -164,7 +165,7 @@ def main() -> None:
     )
     args = parser.parse_args()
     if args.smoke:
-        args.size, args.docs, args.queries = "tiny", 16, 5
+        args.size, args.docs, args.queries, args.query_rounds = "tiny", 16, 5, 1
     if args.out is None:
         args.out = RESULTS / ("smoke.json" if args.smoke else "latest.json")
 
@@ -213,16 +214,19 @@ def main() -> None:
         docs[name] = run_job(python, job, log)
     queries: dict[str, dict[str, Any]] = {}
     q_plan = [("bare-onnx", own, {"kind": "bare"}), *plan]
-    for name, python, extra in q_plan:
-        job = {
-            **base,
-            **extra,
-            "mode": "queries",
-            "queries": args.queries,
-            "label": f"{name} queries",
-            "save": str(work / f"{name}-queries.npz"),
-        }
-        queries[name] = run_job(python, job, log)
+    for round_ in range(args.query_rounds):  # tools alternate; each keeps its best round
+        for name, python, extra in q_plan:
+            job = {
+                **base,
+                **extra,
+                "mode": "queries",
+                "queries": args.queries,
+                "label": f"{name} queries #{round_ + 1}",
+                "save": str(work / f"{name}-queries.npz"),
+            }
+            result = run_job(python, job, log)
+            if name not in queries or result.get("p50_ms", 1e9) < queries[name].get("p50_ms", 1e9):
+                queries[name] = result
     big = run_job(
         own,
         {

@@ -124,6 +124,14 @@ def test_external_data_source_prepares_to_the_same_vectors(tmp_path: Path) -> No
     assert prepared._documents.model.pooled
     plain = SpladeEncoder.from_pretrained(folder, optimize=False)
     vectors_equal(prepared.encode_documents(TEXTS), plain.encode_documents(TEXTS))
+    # new weights in the side file alone (graph file untouched) are prepared again
+    first = prepared._documents.model.prepared
+    data = folder / "model.onnx_data"
+    raw = bytearray(data.read_bytes())
+    raw[:64] = bytes(64)
+    data.write_bytes(bytes(raw))
+    os.utime(data, ns=(data.stat().st_atime_ns, data.stat().st_mtime_ns + 10**9))
+    assert prepare_model(folder / "model.onnx") != first
 
 
 def test_a_head_without_bias_is_pooled_on_full_logits(tmp_path: Path) -> None:

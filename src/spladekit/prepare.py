@@ -72,6 +72,9 @@ def _fingerprint(source: Path, quantize: Quantize | None) -> str:
         digest.update(file.read(1 << 16))
         file.seek(max(0, stat.st_size - (1 << 16)))
         digest.update(file.read())
+    for side in sorted(source.parent.glob(f"{source.name}?data")):  # model.onnx_data / .data
+        side_stat = side.resolve().stat()
+        digest.update(f"|{side.name}|{side_stat.st_size}|{side_stat.st_mtime_ns}".encode())
     return digest.hexdigest()[:20]
 
 
@@ -105,6 +108,7 @@ def prepare_model(
         else:
             _rewrite(source, work / "model.onnx")
         logger.info("prepared %s (quantize=%s) into %s", source, quantize, target)
+        work.chmod(0o755)  # mkdtemp makes it private; the cache may be shared
         try:
             work.rename(target)
         except OSError:  # another process finished first: keep theirs
