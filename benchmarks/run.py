@@ -159,6 +159,9 @@ def main() -> None:
     parser.add_argument("--size", choices=["base", "tiny"], default="base")
     parser.add_argument("--no-fastembed", action="store_true", help="spladekit only")
     parser.add_argument("--no-int8", action="store_true", help="skip the int8 variant")
+    parser.add_argument(
+        "--no-ablation", action="store_true", help="skip spladekit with optimize=False"
+    )
     parser.add_argument("--out", type=Path, default=None, help="JSON path (default results/)")
     parser.add_argument(
         "--smoke", action="store_true", help="tiny model, 16 documents, 5 queries (~1 minute)"
@@ -166,6 +169,7 @@ def main() -> None:
     args = parser.parse_args()
     if args.smoke:
         args.size, args.docs, args.queries, args.query_rounds = "tiny", 16, 5, 1
+        args.no_ablation = True
     if args.out is None:
         args.out = RESULTS / ("smoke.json" if args.smoke else "latest.json")
 
@@ -214,6 +218,10 @@ def main() -> None:
         docs[name] = run_job(python, job, log)
     queries: dict[str, dict[str, Any]] = {}
     q_plan = [("bare-onnx", own, {"kind": "bare"}), *plan]
+    if not args.no_ablation:  # what preparing the model buys: the same encoder without it
+        ablation = {"kind": "spladekit", "options": {"optimize": False}}
+        job = {**base, **ablation, "mode": "docs", "label": "spladekit unprepared docs"}
+        docs["spladekit (unprepared)"] = run_job(own, job, log)
     for round_ in range(args.query_rounds):  # tools alternate; each keeps its best round
         for name, python, extra in q_plan:
             job = {
@@ -352,9 +360,15 @@ def table(r: dict[str, Any]) -> str:
     )
     row(
         "query p50 / p95 (ms)",
-        [f"{q[n].get('p50_ms', 0):.1f} / {q[n].get('p95_ms', 0):.1f}" for n in names],
+        [
+            f"{q[n]['p50_ms']:.1f} / {q[n]['p95_ms']:.1f}" if "p50_ms" in q.get(n, {}) else "–"
+            for n in names
+        ],
     )
-    row("peak RSS, queries (GB)", [f"{q[n].get('peak_rss_mb', 0) / 1024:.2f}" for n in names])
+    row(
+        "peak RSS, queries (GB)",
+        [f"{q[n]['peak_rss_mb'] / 1024:.2f}" if n in q else "–" for n in names],
+    )
     lines = [
         f"{r['documents']} SciFact documents (every {5183 // max(1, r['documents'])}th; median "
         f"{r['median_tokens']:.0f} tokens, {r['over_512']} over 512, truncated by both tools), "
