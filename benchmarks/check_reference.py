@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import re
 import subprocess
 import sys
@@ -104,6 +105,7 @@ def main() -> None:
     parser.add_argument("--rss-docs", type=int, default=256)
     parser.add_argument("--rss-child", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    os.environ.setdefault("SPLADEKIT_CACHE", str(BENCH / ".cache" / "spladekit"))
     model = build_folder("base")
     if args.rss_child:
         rss_child(model, args.rss_docs)
