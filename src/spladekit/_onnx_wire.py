@@ -11,6 +11,7 @@ from __future__ import annotations
 import struct
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import BinaryIO
 
 VARINT, I64, LEN, I32 = 0, 1, 2, 5
@@ -221,3 +222,117 @@ def value_info(name: str, elem_type: int, dims: list[int | str]) -> bytes:
     )
     tensor_type = int_field(1, elem_type) + length_field(2, shape)
     return length_field(1, name.encode()) + length_field(2, length_field(1, tensor_type))
+
+
+@dataclass
+class Tensor:
+    """An initializer: its header fields and where its bytes are."""
+
+    name: str
+    dims: list[int]
+    data_type: int
+    header: bytes  # every field but the data
+    inline: bytes | None  # the whole TensorProto when its data is not raw bytes
+    data: tuple[Path, int, int] | None  # (file, offset, length) of raw bytes
+
+
+def read(file: BinaryIO, start: int, stop: int) -> bytes:
+    file.seek(start)
+    return file.read(stop - start)
+
+
+def read_tensor(file: BinaryIO, path: Path, start: int, stop: int) -> Tensor:
+    header: list[bytes] = []
+    fields: list[Field] = []
+    data: tuple[Path, int, int] | None = None
+    external: dict[str, str] = {}
+    for number, _, begin, payload, end in scan(file, start, stop):
+        if number == T_RAW:
+            data = (path, payload, end - payload)
+            continue
+        raw = read(file, begin, end)
+        if number == T_EXTERNAL:
+            entry = parse(parse(raw)[0].value)  # type: ignore[arg-type]
+            external[strings(entry, 1)[0]] = strings(entry, 2)[0]
+            continue
+        if number == T_LOCATION:
+            continue
+        header.append(raw)
+        fields += parse(raw)
+    if external:
+        location = path.parent / external["location"]
+        offset = int(external.get("offset", "0"))
+        length = int(external.get("length", str(location.stat().st_size - offset)))
+        data = (location, offset, length)
+    joined = b"".join(header)
+    inline = None if data is not None else read(file, start, stop)
+    return Tensor(
+        name=strings(fields, T_NAME)[0],
+        dims=packed_ints(fields, T_DIMS),
+        data_type=first_int(fields, T_TYPE),
+        header=joined,
+        inline=inline,
+        data=data,
+    )
+
+
+def rank(info: bytes) -> int | None:
+    """Rank of a ValueInfoProto's tensor type, None when it states no shape."""
+    for f in parse(info):
+        if f.number == 2 and isinstance(f.value, bytes):  # TypeProto
+            for tensor_type in parse(f.value):
+                if tensor_type.number == 1 and isinstance(tensor_type.value, bytes):
+                    for part in parse(tensor_type.value):
+                        if part.number == 2 and isinstance(part.value, bytes):
+                            return sum(d.number == 1 for d in parse(part.value))
+    return None
+
+
+def write_tensors(
+    file: BinaryIO,
+    tensors: list[Tensor],
+    data_path: Path,
+    *,
+    align: int = 1 << 16,
+    inline: int = 1024,
+) -> list[bytes]:
+    """Initializer fields; raw bytes of *inline* or more go to *data_path*, *align*-ed.
+
+    Aligned offsets let ONNX Runtime memory-map the side file; small constants stay in the
+    graph, where shape inference reads them.
+    """
+    fields: list[bytes] = []
+    with data_path.open("wb") as data:
+        for item in tensors:
+            payload = tensor_bytes(file, item)
+            if payload is None or len(payload[1]) < inline:
+                proto = (
+                    item.inline
+                    if payload is None
+                    else tensor(item.name, item.dims, item.data_type, payload[1])
+                )
+                fields.append(length_field(GRAPH_INITIALIZER, proto or b""))
+                continue
+            header, raw = payload
+            offset = -data.tell() % align + data.tell()
+            data.seek(offset)
+            data.write(raw)
+            proto = external_tensor(header, data_path.name, offset, len(raw))
+            fields.append(length_field(GRAPH_INITIALIZER, proto))
+    return fields
+
+
+def tensor_bytes(file: BinaryIO, item: Tensor) -> tuple[bytes, bytes] | None:
+    """(header, raw data) of a tensor, or None when its data is not raw bytes."""
+    if item.data is not None:
+        path, offset, length = item.data
+        if path == Path(file.name):
+            return item.header, read(file, offset, offset + length)
+        with path.open("rb") as other:
+            return item.header, read(other, offset, offset + length)
+    if item.inline is not None and not item.header:  # a tensor made here
+        fields = parse(item.inline)
+        raw = next(f.value for f in fields if f.number == T_RAW)
+        header = b"".join(f.raw for f in fields if f.number != T_RAW)
+        return header, raw  # type: ignore[return-value]
+    return None

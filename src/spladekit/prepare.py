@@ -29,9 +29,8 @@ import logging
 import os
 import shutil
 import tempfile
-from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO, Literal
+from typing import Literal
 
 import numpy as np
 
@@ -134,58 +133,6 @@ def _quantize(fp32: Path, work: Path) -> None:
     staged.unlink()
 
 
-@dataclass
-class _Tensor:
-    """An initializer: its header fields and where its bytes are."""
-
-    name: str
-    dims: list[int]
-    data_type: int
-    header: bytes  # every field but the data
-    inline: bytes | None  # the whole TensorProto when its data is not raw bytes
-    data: tuple[Path, int, int] | None  # (file, offset, length) of raw bytes
-
-
-def _read(file: BinaryIO, start: int, stop: int) -> bytes:
-    file.seek(start)
-    return file.read(stop - start)
-
-
-def _read_tensor(file: BinaryIO, path: Path, start: int, stop: int) -> _Tensor:
-    header: list[bytes] = []
-    fields: list[w.Field] = []
-    data: tuple[Path, int, int] | None = None
-    external: dict[str, str] = {}
-    for number, _, begin, payload, end in w.scan(file, start, stop):
-        if number == w.T_RAW:
-            data = (path, payload, end - payload)
-            continue
-        raw = _read(file, begin, end)
-        if number == w.T_EXTERNAL:
-            entry = w.parse(w.parse(raw)[0].value)  # type: ignore[arg-type]
-            external[w.strings(entry, 1)[0]] = w.strings(entry, 2)[0]
-            continue
-        if number == w.T_LOCATION:
-            continue
-        header.append(raw)
-        fields += w.parse(raw)
-    if external:
-        location = path.parent / external["location"]
-        offset = int(external.get("offset", "0"))
-        length = int(external.get("length", str(location.stat().st_size - offset)))
-        data = (location, offset, length)
-    joined = b"".join(header)
-    inline = None if data is not None else _read(file, start, stop)
-    return _Tensor(
-        name=w.strings(fields, w.T_NAME)[0],
-        dims=w.packed_ints(fields, w.T_DIMS),
-        data_type=w.first_int(fields, w.T_TYPE),
-        header=joined,
-        inline=inline,
-        data=data,
-    )
-
-
 def _rewrite(source: Path, target: Path) -> None:
     """Write *target*: the pooled graph, weights in a side file beside it."""
     with source.open("rb") as file:
@@ -197,7 +144,7 @@ def _rewrite(source: Path, target: Path) -> None:
             if number == w.MODEL_GRAPH:
                 graph = (payload, end)
                 continue
-            raw = _read(file, begin, end)
+            raw = w.read(file, begin, end)
             model_fields.append(raw)
             if number == w.MODEL_OPSET:
                 entry = w.parse(w.parse(raw)[0].value)  # type: ignore[arg-type]
@@ -211,28 +158,28 @@ def _rewrite(source: Path, target: Path) -> None:
             raise ModelFormatError(msg)
         nodes: list[list[w.Field]] = []
         node_raw: list[bytes] = []
-        tensors: list[_Tensor] = []
+        tensors: list[w.Tensor] = []
         outputs: list[bytes] = []
         other: list[bytes] = []
         for number, _, begin, payload, end in w.scan(file, *graph):
             if number == w.GRAPH_NODE:
-                node_raw.append(_read(file, begin, end))
-                nodes.append(w.parse(_read(file, payload, end)))
+                node_raw.append(w.read(file, begin, end))
+                nodes.append(w.parse(w.read(file, payload, end)))
             elif number == w.GRAPH_INITIALIZER:
-                tensors.append(_read_tensor(file, source, payload, end))
+                tensors.append(w.read_tensor(file, source, payload, end))
             elif number == w.GRAPH_OUTPUT:
-                outputs.append(_read(file, payload, end))
+                outputs.append(w.read(file, payload, end))
             else:
-                other.append(_read(file, begin, end))
+                other.append(w.read(file, begin, end))
         output_names = [w.strings(w.parse(o), 1)[0] for o in outputs]
         if POOLED_OUTPUT in output_names:  # already prepared (the int8 pass): only move weights
             new_nodes: list[w.Node] = []
-            new_tensors: list[_Tensor] = []
+            new_tensors: list[w.Tensor] = []
             keep = list(range(len(nodes)))
             out_info = outputs[output_names.index(POOLED_OUTPUT)]
         else:
             logits = "logits" if "logits" in output_names else output_names[0]
-            rank = _rank(outputs[output_names.index(logits)])
+            rank = w.rank(outputs[output_names.index(logits)])
             if rank != 3:
                 msg = f"{source}: output {logits!r} has rank {rank}, not (batch, tokens, vocab)"
                 raise ModelFormatError(msg)
@@ -245,31 +192,21 @@ def _rewrite(source: Path, target: Path) -> None:
             w.length_field(w.GRAPH_NODE, n.encode()) for n in new_nodes
         ]
         body += other
-        body += _write_tensors(file, tensors + new_tensors, target.parent / _DATA)
+        body += w.write_tensors(
+            file, tensors + new_tensors, target.parent / _DATA, align=_ALIGN, inline=_INLINE_BYTES
+        )
         body.append(w.length_field(w.GRAPH_OUTPUT, out_info))
     model = b"".join(model_fields) + w.length_field(w.MODEL_GRAPH, b"".join(body))
     target.write_bytes(model)
 
 
-def _rank(info: bytes) -> int | None:
-    """Rank of a ValueInfoProto's tensor type, None when it states no shape."""
-    for f in w.parse(info):
-        if f.number == 2 and isinstance(f.value, bytes):  # TypeProto
-            for tensor_type in w.parse(f.value):
-                if tensor_type.number == 1 and isinstance(tensor_type.value, bytes):
-                    for part in w.parse(tensor_type.value):
-                        if part.number == 2 and isinstance(part.value, bytes):
-                            return sum(d.number == 1 for d in w.parse(part.value))
-    return None
-
-
 def _drop_unused(
-    tensors: list[_Tensor],
+    tensors: list[w.Tensor],
     nodes: list[list[w.Field]],
     keep: list[int],
     new_nodes: list[w.Node],
     other: list[bytes],
-) -> list[_Tensor]:
+) -> list[w.Tensor]:
     """Drop initializers only the removed nodes read (the unsplit decoder weight)."""
     removed = {
         n for i in range(len(nodes)) if i not in keep for n in w.strings(nodes[i], w.NODE_INPUT)
@@ -284,18 +221,18 @@ def _drop_unused(
 
 
 def _pool_head(
-    nodes: list[list[w.Field]], tensors: list[_Tensor], logits: str, opset: int
-) -> tuple[list[w.Node], list[_Tensor], list[int], int]:
+    nodes: list[list[w.Field]], tensors: list[w.Tensor], logits: str, opset: int
+) -> tuple[list[w.Node], list[w.Tensor], list[int], int]:
     """New nodes that max-pool *logits* over tokens, and which old nodes stay."""
     producers = {out: i for i, n in enumerate(nodes) for out in w.strings(n, w.NODE_OUTPUT)}
     by_name = {t.name: t for t in tensors}
     new: list[w.Node] = []
-    consts: list[_Tensor] = []
+    consts: list[w.Tensor] = []
 
     def const(name: str, values: list[int]) -> str:
         raw = np.asarray(values, dtype=np.int64).tobytes()
         consts.append(
-            _Tensor(
+            w.Tensor(
                 name, [len(values)], w.INT64, b"", w.tensor(name, [len(values)], w.INT64, raw), None
             )
         )
@@ -318,7 +255,7 @@ def _pool_head(
         logger.info("no MatMul+bias head found; pooling the full logits in-graph")
         neg = np.array([np.finfo(np.float32).min], dtype=np.float32).tobytes()
         consts.append(
-            _Tensor(
+            w.Tensor(
                 "spladekit/neg", [], w.FLOAT, b"", w.tensor("spladekit/neg", [], w.FLOAT, neg), None
             )
         )
@@ -356,8 +293,8 @@ def _pool_head(
 
 
 def _find_head(
-    nodes: list[list[w.Field]], producers: dict[str, int], by_name: dict[str, _Tensor], logits: str
-) -> tuple[int, int, str, _Tensor, _Tensor] | None:
+    nodes: list[list[w.Field]], producers: dict[str, int], by_name: dict[str, w.Tensor], logits: str
+) -> tuple[int, int, str, w.Tensor, w.Tensor] | None:
     """``logits = Add(MatMul(hidden, W[h, V]), b[V])`` → (add, matmul, hidden, W, b)."""
     add_index = producers.get(logits)
     if add_index is None or w.strings(nodes[add_index], w.NODE_OP) != ["Add"]:
@@ -389,7 +326,7 @@ def _find_head(
     return None
 
 
-def _split_columns(weight: _Tensor, blocks: int) -> list[_Tensor]:
+def _split_columns(weight: w.Tensor, blocks: int) -> list[w.Tensor]:
     """Column blocks of a (hidden, vocab) float32 weight, as new tensors with inline bytes."""
     if weight.data is None:
         msg = f"{weight.name} has no raw data to split"
@@ -404,7 +341,7 @@ def _split_columns(weight: _Tensor, blocks: int) -> list[_Tensor]:
         part = np.ascontiguousarray(matrix[:, columns[0] : columns[-1] + 1])
         name = f"spladekit/decoder{i}"
         out.append(
-            _Tensor(
+            w.Tensor(
                 name,
                 list(part.shape),
                 w.FLOAT,
@@ -414,42 +351,3 @@ def _split_columns(weight: _Tensor, blocks: int) -> list[_Tensor]:
             )
         )
     return out
-
-
-def _write_tensors(file: BinaryIO, tensors: list[_Tensor], data_path: Path) -> list[bytes]:
-    """Initializer fields; raw bytes over a KB go to *data_path* at aligned offsets."""
-    fields: list[bytes] = []
-    with data_path.open("wb") as data:
-        for tensor in tensors:
-            payload = _tensor_bytes(file, tensor)
-            if payload is None or len(payload[1]) < _INLINE_BYTES:
-                proto = (
-                    tensor.inline
-                    if payload is None
-                    else w.tensor(tensor.name, tensor.dims, tensor.data_type, payload[1])
-                )
-                fields.append(w.length_field(w.GRAPH_INITIALIZER, proto or b""))
-                continue
-            header, raw = payload
-            offset = -data.tell() % _ALIGN + data.tell()
-            data.seek(offset)
-            data.write(raw)
-            proto = w.external_tensor(header, _DATA, offset, len(raw))
-            fields.append(w.length_field(w.GRAPH_INITIALIZER, proto))
-    return fields
-
-
-def _tensor_bytes(file: BinaryIO, tensor: _Tensor) -> tuple[bytes, bytes] | None:
-    """(header, raw data) of a tensor, or None when its data is not raw bytes."""
-    if tensor.data is not None:
-        path, offset, length = tensor.data
-        if path == Path(file.name):
-            return tensor.header, _read(file, offset, offset + length)
-        with path.open("rb") as other:
-            return tensor.header, _read(other, offset, offset + length)
-    if tensor.inline is not None and not tensor.header:  # a tensor made here
-        fields = w.parse(tensor.inline)
-        raw = next(f.value for f in fields if f.number == w.T_RAW)
-        header = b"".join(f.raw for f in fields if f.number != w.T_RAW)
-        return header, raw  # type: ignore[return-value]
-    return None
