@@ -149,6 +149,36 @@ def test_a_head_without_bias_is_pooled_on_full_logits(tmp_path: Path) -> None:
     vectors_equal(prepared.encode_documents(TEXTS), plain.encode_documents(TEXTS))
 
 
+def test_a_decoder_tied_through_transpose_is_split_too(tmp_path: Path) -> None:
+    """``MatMul(h, Transpose(E))``: the head is still found, its vocabulary projection split."""
+    folder = write_model_folder(tmp_path / "model", seed=8)
+    model = onnx.load(str(folder / "model.onnx"))
+    graph = model.graph
+    weight = next(i for i in graph.initializer if i.name == "W")
+    tied = onnx.numpy_helper.to_array(weight).T.copy()
+    graph.initializer.remove(weight)
+    graph.initializer.append(onnx.numpy_helper.from_array(tied, "E"))
+    graph.node.insert(0, onnx.helper.make_node("Transpose", ["E"], ["W"], perm=[1, 0]))
+    onnx.save(model, str(folder / "model.onnx"))
+    path = prepare_model(folder / "model.onnx", cache_dir=tmp_path / "cache")
+    ops = [n.op_type for n in onnx.load(str(path), load_external_data=False).graph.node]
+    assert ops.count("MatMul") == prepare_module.VOCAB_BLOCKS
+    prepared = SpladeEncoder.from_pretrained(folder)
+    plain = SpladeEncoder.from_pretrained(folder, optimize=False)
+    vectors_equal(prepared.encode_documents(TEXTS), plain.encode_documents(TEXTS))
+
+
+def test_wire_varints_round_trip() -> None:
+    from spladekit import _onnx_wire as w
+
+    for value in (0, 1, 127, 128, 300, 2**40, -1, -(2**40)):
+        decoded, end = w.read_varint(w.varint(value), 0)
+        assert decoded - (1 << 64) * (decoded >= 1 << 63) == value
+        assert end == len(w.varint(value))
+    fields = w.parse(w.int_field(3, 5) + w.length_field(4, b"abc"))
+    assert [(f.number, f.value) for f in fields] == [(3, 5), (4, b"abc")]
+
+
 def test_old_opset_runs_as_exported(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
     folder = write_model_folder(tmp_path / "model", seed=7)
     model = build_onnx_model(len(tiny_vocab()), seed=7)

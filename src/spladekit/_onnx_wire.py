@@ -234,6 +234,7 @@ class Tensor:
     header: bytes  # every field but the data
     inline: bytes | None  # the whole TensorProto when its data is not raw bytes
     data: tuple[Path, int, int] | None  # (file, offset, length) of raw bytes
+    transposed: bool = False  # the bytes are the (dims[1], dims[0]) matrix
 
 
 def read(file: BinaryIO, start: int, stop: int) -> bytes:

@@ -24,6 +24,7 @@ protobuf codec in ``_onnx_wire`` — no ``onnx`` package needed for fp32.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import logging
 import os
@@ -312,7 +313,7 @@ def _find_head(
         ):
             continue
         hidden, weight_name = w.strings(matmul, w.NODE_INPUT)
-        weight = by_name.get(weight_name)
+        weight = by_name.get(weight_name) or _transposed(nodes, producers, by_name, weight_name)
         consumers = sum(product in w.strings(n, w.NODE_INPUT) for n in nodes)
         if (
             weight is not None
@@ -326,6 +327,24 @@ def _find_head(
     return None
 
 
+def _transposed(
+    nodes: list[list[w.Field]], producers: dict[str, int], by_name: dict[str, w.Tensor], name: str
+) -> w.Tensor | None:
+    """``Transpose(E[V, h])`` (a decoder tied to the word embeddings) as a virtual W[h, V]."""
+    index = producers.get(name)
+    if index is None or w.strings(nodes[index], w.NODE_OP) != ["Transpose"]:
+        return None
+    source = by_name.get(w.strings(nodes[index], w.NODE_INPUT)[0])
+    perms = [
+        w.packed_ints(w.parse(f.value), w.A_INTS)
+        for f in nodes[index]
+        if f.number == w.NODE_ATTR and isinstance(f.value, bytes)
+    ]
+    if source is None or len(source.dims) != 2 or any(p not in ([], [1, 0]) for p in perms):
+        return None
+    return dataclasses.replace(source, dims=source.dims[::-1], transposed=True)
+
+
 def _split_columns(weight: w.Tensor, blocks: int) -> list[w.Tensor]:
     """Column blocks of a (hidden, vocab) float32 weight, as new tensors with inline bytes."""
     if weight.data is None:
@@ -335,7 +354,8 @@ def _split_columns(weight: w.Tensor, blocks: int) -> list[w.Tensor]:
     hidden, vocab = weight.dims
     with path.open("rb") as file:
         file.seek(offset)
-        matrix = np.frombuffer(file.read(length), dtype=np.float32).reshape(hidden, vocab)
+        raw = np.frombuffer(file.read(length), dtype=np.float32)
+    matrix = raw.reshape(vocab, hidden).T if weight.transposed else raw.reshape(hidden, vocab)
     out = []
     for i, columns in enumerate(np.array_split(np.arange(vocab), blocks)):
         part = np.ascontiguousarray(matrix[:, columns[0] : columns[-1] + 1])
