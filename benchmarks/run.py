@@ -265,6 +265,7 @@ def main() -> None:
         "machine": {"cpus": _cpus(), "cpu": _cpu_name()},
         "corpus": "scifact" if (SCIFACT / "corpus.jsonl").exists() else "fallback",
         "documents": len(texts),
+        "corpus_size": len(load_corpus()),
         "median_tokens": float(np.median(lengths)),
         "over_512": int(np.sum(lengths > 512)),
         "batch_size": args.batch_size,
@@ -370,7 +371,8 @@ def table(r: dict[str, Any]) -> str:
         [f"{q[n]['peak_rss_mb'] / 1024:.2f}" if n in q else "–" for n in names],
     )
     lines = [
-        f"{r['documents']} SciFact documents (every {5183 // max(1, r['documents'])}th; median "
+        f"{r['documents']} {'SciFact' if r['corpus'] == 'scifact' else 'fallback-corpus'} documents "
+        f"(every {r['corpus_size'] // max(1, r['documents'])}th; median "
         f"{r['median_tokens']:.0f} tokens, {r['over_512']} over 512, truncated by both tools), "
         f"{r['machine']['cpus']} CPUs, MatMul roofline {r['roofline_gflops']:.0f} GFLOP/s, "
         f"{r['when']}",
