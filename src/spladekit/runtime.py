@@ -49,7 +49,8 @@ def available_cpus() -> int:
 class OnnxMaskedLM:
     """An ONNX masked-LM: ``(input_ids, attention_mask[, token_type_ids])`` → logits.
 
-    The session is created once; ``InferenceSession.run`` is thread-safe, so one instance
+    ``optimize`` (default) runs the prepared copy, whose output is already pooled over tokens;
+    ``quantize="int8"`` runs its int8 copy. The session is created once; ``InferenceSession.run`` is thread-safe, so one instance
     serves every thread of the process.
     """
 
@@ -79,6 +80,7 @@ class OnnxMaskedLM:
         self.source = Path(path)
         self.threads = threads or available_cpus()
         self.providers = providers
+        self.prepared: Path | None = None  # the prepared copy the session runs, if any
         self.session = self._load(providers, optimize=optimize, quantize=quantize)
         self.path = self.source
         self._input_dtypes = self._check_inputs()
@@ -122,16 +124,16 @@ class OnnxMaskedLM:
             return self._session(self.source, providers)
         try:
             prepared = prepare_model(self.source, quantize=quantize)
-            self.prepared: Path | None = prepared
-            return self._session(prepared, providers)
+            session = self._session(prepared, providers)
         except (ModelFormatError, OSError, ValueError) as error:
             if quantize is not None:
                 raise
             logger.warning(
                 "running %s as exported: it could not be prepared (%s)", self.source, error
             )
-            self.prepared = None
             return self._session(self.source, providers)
+        self.prepared = prepared
+        return session
 
     def _check_inputs(self) -> dict[str, type[np.integer[Any]]]:
         inputs = {i.name: i for i in self.session.get_inputs()}
