@@ -123,13 +123,23 @@ def _quantize(fp32: Path, work: Path) -> None:
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
     staged = work / "int8-inline.onnx"
-    quantize_dynamic(
-        fp32,
-        staged,
-        op_types_to_quantize=["MatMul"],
-        per_channel=True,
-        weight_type=QuantType.QInt8,
-    )
+    # quantize_dynamic logs through the root logger; with no handler there, that call would
+    # install one for the whole process (logging.basicConfig). A NullHandler meanwhile stops it.
+    root = logging.getLogger()
+    guard = logging.NullHandler() if not root.handlers else None
+    if guard is not None:
+        root.addHandler(guard)
+    try:
+        quantize_dynamic(
+            fp32,
+            staged,
+            op_types_to_quantize=["MatMul"],
+            per_channel=True,
+            weight_type=QuantType.QInt8,
+        )
+    finally:
+        if guard is not None:
+            root.removeHandler(guard)
     _rewrite(staged, work / "model.onnx")
     staged.unlink()
 
