@@ -171,7 +171,7 @@ def main() -> None:
         args.size, args.docs, args.queries, args.query_rounds = "tiny", 16, 5, 1
         args.no_ablation = True
     if args.out is None:
-        args.out = RESULTS / ("smoke.json" if args.smoke else "latest.json")
+        args.out = BENCH / ".cache" / "smoke.json" if args.smoke else RESULTS / "latest.json"
 
     model = build_folder(args.size)
     tiny = build_folder("tiny")
