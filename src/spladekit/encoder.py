@@ -25,6 +25,7 @@ from spladekit.batching import plan_batches
 from spladekit.errors import InputError, InputTypeError, ModelNotFoundError
 from spladekit.hub import ModelFiles, locate_model
 from spladekit.inference_free import QueryWeightTable
+from spladekit.inputs import check_positive, check_text, check_texts
 from spladekit.models import KNOWN_MODELS, Activation, LongDocuments
 from spladekit.pooling import activate, sparsify
 from spladekit.prepare import Quantize
@@ -92,42 +93,6 @@ class ModelPath:
         )
 
 
-def _check_texts(texts: object, what: str = "texts") -> list[str]:
-    if isinstance(texts, bytes):
-        msg = f"{what} must be a list of str, got bytes; decode it and wrap it in a list"
-        raise InputTypeError(msg)
-    if isinstance(texts, str):
-        msg = (
-            f"{what} must be a list of str, got a single str; wrap one text in a list "
-            "(or use encode_query for a single query) so it is not encoded character by character"
-        )
-        raise InputTypeError(msg)
-    if not isinstance(texts, Iterable):
-        msg = f"{what} must be a list of str, got {type(texts).__name__}"
-        raise InputTypeError(msg)
-    checked = list(texts)
-    for position, text in enumerate(checked):
-        _check_text(text, position, what)
-    return checked
-
-
-def _check_text(text: object, position: int | None, what: str) -> None:
-    if isinstance(text, str):
-        return
-    where = f"{what}[{position}]" if position is not None else what
-    hint = " (decode bytes first, e.g. text.decode('utf-8'))" if isinstance(text, bytes) else ""
-    msg = f"{where} must be a str, got {type(text).__name__}{hint}"
-    raise InputTypeError(msg)
-
-
-def _check_positive(name: str, value: object, *, allow_none: bool) -> None:
-    if value is None and allow_none:
-        return
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        msg = f"{name} must be a positive integer{' or None' if allow_none else ''}, got {value!r}"
-        raise InputError(msg)
-
-
 class SpladeEncoder:
     """Encode texts into SPLADE sparse vectors with ONNX Runtime on the CPU.
 
@@ -155,8 +120,8 @@ class SpladeEncoder:
         stride: int | None = None,
         name: str | None = None,
     ) -> None:
-        _check_positive("top_k", top_k, allow_none=True)
-        _check_positive("token_budget", token_budget, allow_none=False)
+        check_positive("top_k", top_k, allow_none=True)
+        check_positive("token_budget", token_budget, allow_none=False)
         if (
             isinstance(threshold, bool)
             or not isinstance(threshold, (int, float))
@@ -172,7 +137,7 @@ class SpladeEncoder:
             raise InputError(msg)
         window = documents.tokenizer.content_length
         stride = stride if stride is not None else max(1, (window * 3) // 4)
-        _check_positive("stride", stride, allow_none=False)
+        check_positive("stride", stride, allow_none=False)
         if stride > window:
             msg = f"stride must be at most {window} (a window's text tokens) so no text is skipped, got {stride}"
             raise InputError(msg)
@@ -219,7 +184,7 @@ class SpladeEncoder:
         dynamically quantized copy instead: ~2× faster, close to but not equal to fp32
         (needs ``pip install "spladekit[int8]"``).
         """
-        _check_positive("max_length", max_length, allow_none=True)
+        check_positive("max_length", max_length, allow_none=True)
 
         def locate(source: str | os.PathLike[str], file: str | None = None) -> ModelFiles:
             return locate_model(
@@ -307,8 +272,8 @@ class SpladeEncoder:
         windows and max-pooled (``long_documents="window"``) or cut with a warning
         (``"truncate"``). An empty or blank text gives an empty vector.
         """
-        checked = _check_texts(texts)
-        _check_positive("batch_size", batch_size, allow_none=True)
+        checked = check_texts(texts)
+        check_positive("batch_size", batch_size, allow_none=True)
         return list(self._stream(checked, batch_size=batch_size, show_progress=show_progress))
 
     def embed(
@@ -320,8 +285,8 @@ class SpladeEncoder:
         memory.
         """
         if isinstance(texts, (str, bytes)) or not isinstance(texts, Iterable):
-            _check_texts(texts)  # raises the right error now, not at the first next()
-        _check_positive("batch_size", batch_size, allow_none=True)
+            check_texts(texts)  # raises the right error now, not at the first next()
+        check_positive("batch_size", batch_size, allow_none=True)
         return self._stream(texts, batch_size=batch_size, show_progress=show_progress)
 
     def _stream(
@@ -335,7 +300,7 @@ class SpladeEncoder:
         with tqdm(total=total, disable=not show_progress, unit="doc") as bar:
             while chunk := list(itertools.islice(iterator, SORT_CHUNK)):
                 for position, text in enumerate(chunk):
-                    _check_text(text, offset + position, "texts")
+                    check_text(text, offset + position, "texts")
                 vectors = self._run_model(
                     self._documents,
                     chunk,
@@ -351,7 +316,7 @@ class SpladeEncoder:
 
     def encode_queries(self, texts: Sequence[str]) -> list[SparseVector]:
         """One vector per query, in input order, on the query path of this model."""
-        checked = _check_texts(texts, "queries")
+        checked = check_texts(texts, "queries")
         if self._query_weights is not None:
             table = self._query_weights
             return [table.encode(ids) for ids in self._documents.tokenizer.content_ids(checked)]
@@ -364,7 +329,7 @@ class SpladeEncoder:
 
     def encode_query(self, text: str) -> SparseVector:
         """The vector of one query."""
-        _check_text(text, None, "query")
+        check_text(text, None, "query")
         return self.encode_queries([text])[0]
 
     # --- shared path -----------------------------------------------------------------------
@@ -432,7 +397,7 @@ class SpladeEncoder:
         A str is encoded as a document first. Expansion terms (words the text does not
         contain) show up here too: that is SPLADE at work.
         """
-        _check_positive("top_k", top_k, allow_none=True)
+        check_positive("top_k", top_k, allow_none=True)
         if isinstance(vector_or_text, str):
             vector = self.encode_documents([vector_or_text])[0]
         elif isinstance(vector_or_text, SparseVector):

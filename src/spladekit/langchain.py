@@ -49,7 +49,8 @@ from typing import TYPE_CHECKING, Any, TypeVar, overload
 from spladekit import wire
 from spladekit.adapters import ENCODER_OPTIONS, resolve_encoder
 from spladekit.encoder import DEFAULT_TOKEN_BUDGET, Providers, SpladeEncoder
-from spladekit.errors import InputError, InputTypeError, require
+from spladekit.errors import InputTypeError, require
+from spladekit.inputs import check_positive
 from spladekit.models import LongDocuments
 from spladekit.prepare import Quantize
 from spladekit.vector import SparseVector
@@ -120,11 +121,7 @@ class SpladeAdapter:
         optimize: bool = True,
         quantize: Quantize | None = None,
     ) -> None:
-        if batch_size is not None and (
-            isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1
-        ):
-            msg = f"batch_size must be a positive integer or None, got {batch_size!r}"
-            raise InputError(msg)
+        check_positive("batch_size", batch_size, allow_none=True)
         self.batch_size = batch_size
         options = {
             "revision": revision,
