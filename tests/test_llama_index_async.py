@@ -55,10 +55,12 @@ def ticks_during(work: Callable[[], Awaitable[Any]], window: list[float]) -> tup
 
     ticks = asyncio.run(run())
     start, end = min(window), max(window)
+    print(f"\n{len(ticks)} ticks in all; encode window {end - start:.3f}s", end=": ")
     around = [t for t in ticks if t < start][-1:] + [t for t in ticks if start <= t <= end]
     around += [t for t in ticks if t > end][:1]
     gaps = [b - a for a, b in zip(around, around[1:], strict=False)]
     inside = sum(start <= t <= end for t in ticks)
+    print(f"{inside} ticks during it, max gap {max(gaps) * 1000:.1f} ms")  # shown with -s
     return inside, max(gaps)
 
 
