@@ -112,12 +112,7 @@ def run_sync(sparse: SpladeSparseEmbedding, args: argparse.Namespace) -> None:
     index = VectorStoreIndex(
         nodes(), storage_context=StorageContext.from_defaults(vector_store=store)
     )
-    options = {
-        "vector_store_query_mode": "hybrid",
-        "similarity_top_k": args.top_k,
-        "sparse_top_k": args.sparse_top_k,
-        "alpha": args.alpha,
-    }
+    options = retrieval_options(args)
     show(
         f"[sync] hybrid retrieve (alpha={args.alpha}): {args.query}",
         index.as_retriever(**options).retrieve(args.query),
@@ -128,18 +123,23 @@ def run_sync(sparse: SpladeSparseEmbedding, args: argparse.Namespace) -> None:
     )
 
 
+def retrieval_options(args: argparse.Namespace) -> dict[str, object]:
+    """Hybrid retrieval settings shared by the sync and async runs."""
+    return {
+        "vector_store_query_mode": "hybrid",
+        "similarity_top_k": args.top_k,
+        "sparse_top_k": args.sparse_top_k,
+        "alpha": args.alpha,
+    }
+
+
 async def run_async(sparse: SpladeSparseEmbedding, args: argparse.Namespace) -> None:
     store = make_store(sparse, aclient=AsyncQdrantClient(":memory:"))
     index = VectorStoreIndex(
         [], storage_context=StorageContext.from_defaults(vector_store=store), use_async=True
     )
     await index.ainsert_nodes(nodes())
-    options = {
-        "vector_store_query_mode": "hybrid",
-        "similarity_top_k": args.top_k,
-        "sparse_top_k": args.sparse_top_k,
-        "alpha": args.alpha,
-    }
+    options = retrieval_options(args)
     show(
         f"[async] hybrid aretrieve (alpha={args.alpha}): {args.query}",
         await index.as_retriever(**options).aretrieve(args.query),
