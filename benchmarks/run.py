@@ -312,7 +312,7 @@ def main() -> None:
 
 def _cpus() -> int:
     sys.path.insert(0, str(ROOT / "src"))
-    from spladekit.runtime import available_cpus
+    from spladekit.pipeline.run import available_cpus
 
     return available_cpus()
 

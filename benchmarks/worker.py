@@ -186,7 +186,7 @@ def _overhead(job: dict[str, Any]) -> dict[str, Any]:
 
 def _prepare(job: dict[str, Any]) -> dict[str, Any]:
     """Prepare (once, cached) the model spladekit will load; its one-time cost is reported."""
-    from spladekit.prepare import prepare_model
+    from spladekit.model.prepare import prepare_model
 
     started = time.perf_counter()
     path = prepare_model(Path(job["model"]) / "model.onnx", quantize=job.get("quantize"))

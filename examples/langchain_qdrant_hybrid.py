@@ -29,7 +29,7 @@ from langchain_core.runnables import RunnablePassthrough
 from langchain_qdrant import QdrantVectorStore, RetrievalMode
 from qdrant_client import models
 
-from spladekit.langchain import SpladeSparseEmbeddings
+from spladekit.langchain import SpladeQdrantSparseEmbeddings
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from chandrayaan import DOCUMENTS  # noqa: E402
@@ -75,7 +75,7 @@ def main() -> None:
     parser.add_argument("--dense", choices=["auto", "fastembed", "fake"], default="auto")
     args = parser.parse_args()
 
-    sparse = SpladeSparseEmbeddings(args.model, batch_size=32)
+    sparse = SpladeQdrantSparseEmbeddings(args.model, batch_size=32)
     dense, dense_name = dense_embedding(args.dense)
     print(f"sparse: {args.model}\ndense:  {dense_name}\n")
 

@@ -169,7 +169,7 @@ def main() -> None:
     local_model = args.model is not None and Path(args.model).is_dir()
     Settings.llm = MockLLM(max_tokens=8)
     Settings.embed_model = dense_embedding(args.dense, local_model)
-    sparse = SpladeSparseEmbedding(model_name=args.model)  # None: spladekit's default model
+    sparse = SpladeSparseEmbedding(args.model)  # None: spladekit's default model
     print(f"sparse: {sparse.model_name}; dense: {Settings.embed_model.class_name()}")
     print(
         "query terms:",

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import pytest
 
-TESTS = Path(__file__).resolve().parent
-sys.path.insert(0, str(TESTS))
+from support.tiny_model import write_model_folder
 
-from tiny_model import write_model_folder  # noqa: E402
+TESTS = Path(__file__).resolve().parent
 
 SHARED_DATA = TESTS.parent.parent / "shared" / "data"
 

@@ -9,7 +9,6 @@ values within 1e-5.
 from __future__ import annotations
 
 import random
-import sys
 import threading
 import warnings
 from collections.abc import Iterator, Sequence
@@ -24,12 +23,10 @@ from tokenizers import Tokenizer
 
 from spladekit import SparseVector, SpladeEncoder
 from spladekit import encoder as encoder_module
-from spladekit import runtime as runtime_module
+from spladekit.pipeline import run as runtime_module
 
-from tiny_model import write_model_folder
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "examples"))
-from chandrayaan import DOCUMENTS  # noqa: E402
+from support.documents import DOCUMENTS  # noqa: E402
+from support.tiny_model import write_model_folder
 
 TOLERANCE = 1e-5
 LONG_TEXT = " ".join(DOCUMENTS)  # ~200 tiny-vocab tokens: fits 512, dwarfs the short texts
@@ -356,7 +353,7 @@ def test_onnx_subfolder_layout_loads(tmp_path: Path, reference: Reference) -> No
     folder = write_model_folder(tmp_path / "layout", model_file="onnx/model.onnx")
     assert not (folder / "model.onnx").exists()
     loaded = SpladeEncoder.from_pretrained(folder)
-    assert loaded._documents.model.path == folder / "onnx" / "model.onnx"
+    assert loaded._documents.session.source == folder / "onnx" / "model.onnx"
     assert_all_close(loaded.encode_documents(TEXTS), [reference.encode(t) for t in TEXTS])
 
 

@@ -24,7 +24,7 @@ from spladekit.errors import (
     require,
 )
 
-from tiny_model import write_model_folder
+from support.tiny_model import write_model_folder
 
 
 def test_error_tree() -> None:
@@ -96,8 +96,8 @@ def test_bad_item_fails_before_any_model_run(
     def forbidden(*args: object, **kwargs: object) -> None:
         raise AssertionError("the model ran before the input was checked")
 
-    monkeypatch.setattr(encoder._documents.model, "logits", forbidden)
-    monkeypatch.setattr(encoder._documents.model, "pooled_logits", forbidden)
+    monkeypatch.setattr(encoder._documents.session, "logits", forbidden)
+    monkeypatch.setattr(encoder._documents.session, "pooled_logits", forbidden)
     with pytest.raises(InputTypeError, match=r"texts\[2\]"):
         encoder.encode_documents(["a", "b", None])
 
@@ -152,7 +152,7 @@ BAD_LOAD_OPTIONS: list[tuple[dict[str, Any], str]] = [
     ({"max_length": 0}, r"max_length must be a positive integer or None, got 0"),
     ({"max_length": 2}, r"max_length must exceed the 2 special tokens, got 2"),
     ({"max_length": 1000}, r"max_length must be at most 512 .* got 1000"),
-    ({"stride": 0}, r"stride must be a positive integer, got 0"),
+    ({"stride": 0}, r"stride must be a positive integer or None, got 0"),
     ({"stride": -3}, r"stride .* got -3"),
     ({"stride": 511}, r"stride must be at most 510 .* got 511"),
     ({"max_length": 16, "stride": 15}, r"stride must be at most 14 .* got 15"),
@@ -190,7 +190,7 @@ def test_edge_options_that_are_valid(tiny_model_dir: Path) -> None:
 
 @pytest.mark.parametrize("name", [None, 3, b"/tmp/model", ["a"]])
 def test_bad_model_name_type(name: object) -> None:
-    with pytest.raises(InputTypeError, match="name_or_path must be"):
+    with pytest.raises(InputTypeError, match="takes a model name or folder"):
         SpladeEncoder.from_pretrained(name)  # type: ignore[arg-type]
 
 
@@ -296,3 +296,16 @@ def test_model_with_float_inputs(tmp_path: Path) -> None:
     folder = _rewired(write_model_folder(tmp_path / "m"), {}, float_inputs=True)
     with pytest.raises(ModelFormatError, match=r"input attention_mask must be int64 or int32"):
         SpladeEncoder.from_pretrained(folder)
+
+
+def test_a_failing_model_run_is_an_inference_error_naming_the_batch(tmp_path: Path) -> None:
+    from spladekit import InferenceError
+
+    # Token ids past the embedding table's 40 rows make ONNX Runtime fail inside the run.
+    folder = write_model_folder(tmp_path / "short-table", embedding_rows=40)
+    encoder = SpladeEncoder(folder)
+    assert encoder.encode_documents(["a"])  # ids under 40 run fine
+    with pytest.raises(InferenceError, match=r"failed on a batch of shape \(1, \d+\)") as info:
+        encoder.encode_documents(["the lunar mission"])
+    assert isinstance(info.value, RuntimeError) and info.value.__cause__ is not None
+    assert str(folder / "model.onnx") in str(info.value)

@@ -27,7 +27,7 @@ def window_by_window(encoder: SpladeEncoder, text: str) -> SparseVector:
     windows = tokenizer.segments(content, windows=True, stride=encoder.stride)
     pooled = np.zeros(encoder.vocab_size, dtype=np.float32)
     for ids in windows:
-        logits = path.model.logits(ids[None, :], np.ones((1, ids.size), dtype=np.int64))[0]
+        logits = path.session.logits(ids[None, :], np.ones((1, ids.size), dtype=np.int64))[0]
         weights = np.log1p(np.maximum(logits, 0)).max(axis=0)
         pooled = np.maximum(pooled, weights)
     nz = np.flatnonzero(pooled > 0)

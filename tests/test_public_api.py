@@ -5,6 +5,9 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from pathlib import Path
+
+import pytest
 
 import spladekit
 from spladekit import SpladeEncoder
@@ -13,7 +16,18 @@ FRAMEWORKS = ("langchain", "llama_index", "qdrant_client", "pymilvus")
 
 
 def test_all_is_pinned() -> None:
-    assert spladekit.__all__ == ["SparseVector", "SpladeEncoder", "SpladeError", "__version__"]
+    assert spladekit.__all__ == [
+        "InferenceError",
+        "InputError",
+        "InputTypeError",
+        "MissingDependencyError",
+        "ModelFormatError",
+        "ModelNotFoundError",
+        "SparseVector",
+        "SpladeEncoder",
+        "SpladeError",
+        "__version__",
+    ]
     for name in spladekit.__all__:
         assert hasattr(spladekit, name)
     assert isinstance(spladekit.__version__, str) and spladekit.__version__.count(".") >= 2
@@ -71,5 +85,53 @@ def test_list_models_returns_copies() -> None:
 def test_default_model_of_from_pretrained_is_the_table_default() -> None:
     import inspect
 
-    default = inspect.signature(SpladeEncoder.from_pretrained).parameters["name_or_path"].default
+    default = inspect.signature(SpladeEncoder.from_pretrained).parameters["model"].default
     assert default == SpladeEncoder.list_models()[0]["model"]
+
+
+def test_every_error_is_importable_from_spladekit_and_in_the_tree() -> None:
+    from spladekit import errors
+
+    assert sorted(n for n in errors.__all__ if n != "require") == sorted(
+        n for n in spladekit.__all__ if n.endswith("Error")
+    )
+    builtins = {
+        "InputError": ValueError,
+        "InputTypeError": TypeError,
+        "ModelNotFoundError": OSError,
+        "ModelFormatError": ValueError,
+        "InferenceError": RuntimeError,
+        "MissingDependencyError": ImportError,
+    }
+    for name, builtin in builtins.items():
+        cls = getattr(spladekit, name)
+        assert issubclass(cls, spladekit.SpladeError) and issubclass(cls, builtin)
+
+
+def test_constructor_is_a_shortcut_for_from_pretrained(tiny_model_dir: Path) -> None:
+    direct = SpladeEncoder(tiny_model_dir, top_k=5)
+    loaded = SpladeEncoder.from_pretrained(tiny_model_dir, top_k=5)
+    text = ["the lunar rover landed"]
+    assert direct.encode_documents(text) == loaded.encode_documents(text)
+    assert direct.top_k == 5 and direct.name == loaded.name == str(tiny_model_dir)
+
+
+@pytest.mark.parametrize("bad", [None, 3, object()])
+def test_constructor_refuses_what_is_not_a_model_name(bad: object) -> None:
+    with pytest.raises(spladekit.InputTypeError, match="call SpladeEncoder.from_pretrained"):
+        SpladeEncoder(bad)  # type: ignore[arg-type]
+
+
+def test_unknown_encoder_option_names_the_closest(tiny_model_dir: Path) -> None:
+    with pytest.raises(TypeError, match=r"unknown option 'top_kk' \(did you mean 'top_k'\?\)"):
+        SpladeEncoder(tiny_model_dir, top_kk=3)  # type: ignore[call-arg]
+
+
+@pytest.mark.parametrize("call", ["init", "from_pretrained"])
+def test_old_name_or_path_keyword_still_works_with_a_warning(
+    tiny_model_dir: Path, call: str
+) -> None:
+    load = SpladeEncoder if call == "init" else SpladeEncoder.from_pretrained
+    with pytest.deprecated_call(match="pass the model as the first argument"):
+        encoder = load(name_or_path=tiny_model_dir)  # type: ignore[call-arg]
+    assert encoder.name == str(tiny_model_dir)

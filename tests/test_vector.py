@@ -1,4 +1,4 @@
-"""SparseVector: validation, immutability, conversions, dot product; wire shapes."""
+"""SparseVector: validation, immutability, conversions, dot product."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import pickle
 import numpy as np
 import pytest
 
-from spladekit import SparseVector, wire
+from spladekit import SparseVector
 from spladekit.errors import InputError, InputTypeError, SpladeError
 
 
@@ -96,7 +96,6 @@ def test_empty_vector() -> None:
     assert empty.to_dict() == {}
     assert empty == SparseVector([], [])
     assert empty.dot(SparseVector([1], [1.0])) == 0.0
-    assert wire.to_lists(empty) == ([], [])
 
 
 def test_to_dict_and_from_dict_round_trip_with_plain_types() -> None:
@@ -146,35 +145,23 @@ def test_repr_shows_size_and_first_entries() -> None:
     assert repr(v).endswith(", ...})")
 
 
-# --- wire --------------------------------------------------------------------------------------
+def test_dict_and_json_round_trips_are_exact() -> None:
+    import json
+
+    vector = SparseVector([30521, 7, 1012], [0.1, 1.2345678, 3.3e-5])
+    assert SparseVector.from_dict(json.loads(json.dumps(vector.to_dict()))) == vector
+    assert SparseVector.from_json(vector.to_json()) == vector
+    assert SparseVector.from_json(json.dumps(vector.to_dict())) == vector
+    assert SparseVector.from_json(SparseVector.empty().to_json()) == SparseVector.empty()
 
 
-def _is_plain(values: list[object], kind: type) -> bool:
-    return all(type(x) is kind for x in values)
+@pytest.mark.parametrize("bad", [{"x": 1.0}, {"1.5": 1.0}, {True: 1.0}, {None: 1.0}])
+def test_from_dict_refuses_keys_that_are_not_token_ids(bad: dict) -> None:  # type: ignore[type-arg]
+    with pytest.raises(InputTypeError, match="keys must be token ids"):
+        SparseVector.from_dict(bad)
 
 
-def test_wire_functions_return_plain_python_types() -> None:
-    a = SparseVector([5, 1], [0.5, 1.5])
-    b = SparseVector([2], [2.0])
-
-    indices, values = wire.to_lists(a)
-    assert (indices, values) == ([1, 5], [1.5, 0.5])
-    assert type(indices) is list and _is_plain(indices, int) and _is_plain(values, float)
-
-    d = wire.to_dict(a)
-    assert d == {1: 1.5, 5: 0.5}
-    assert _is_plain(list(d), int) and _is_plain(list(d.values()), float)
-
-    assert wire.to_dicts([a, b]) == [{1: 1.5, 5: 0.5}, {2: 2.0}]
-    assert wire.to_dicts([]) == []
-
-    pine = wire.to_pinecone(a)
-    assert pine == {"indices": [1, 5], "values": [1.5, 0.5]}
-    assert _is_plain(pine["indices"], int) and _is_plain(pine["values"], float)
-
-    cols = wire.to_columns([a, b])
-    assert cols == ([[1, 5], [2]], [[1.5, 0.5], [2.0]])
-    assert all(_is_plain(row, int) for row in cols[0])
-    assert all(_is_plain(row, float) for row in cols[1])
-    assert wire.to_columns([]) == ([], [])
-    json.dumps([wire.to_lists(a), pine, cols])
+@pytest.mark.parametrize("bad", ["not json", "[1, 2]", '{"indices": [1], "values": ["a"]}'])
+def test_from_json_refuses_what_is_not_a_vector(bad: str) -> None:
+    with pytest.raises(InputError):
+        SparseVector.from_json(bad)

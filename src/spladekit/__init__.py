@@ -2,14 +2,33 @@
 
 Example:
     >>> from spladekit import SpladeEncoder
-    >>> encoder = SpladeEncoder.from_pretrained("prithivida/Splade_PP_en_v1")  # doctest: +SKIP
+    >>> encoder = SpladeEncoder("prithivida/Splade_PP_en_v1")  # doctest: +SKIP
     >>> vectors = encoder.encode_documents(["Chandrayaan-3 landed near the lunar south pole."])  # doctest: +SKIP
 """
 
 from spladekit.encoder import SpladeEncoder
-from spladekit.errors import SpladeError
+from spladekit.errors import (
+    InferenceError,
+    InputError,
+    InputTypeError,
+    MissingDependencyError,
+    ModelFormatError,
+    ModelNotFoundError,
+    SpladeError,
+)
 from spladekit.vector import SparseVector
 
-__version__ = "0.1.0"
+__version__ = "0.2.0.dev0"
 
-__all__ = ["SparseVector", "SpladeEncoder", "SpladeError", "__version__"]
+__all__ = [
+    "InferenceError",
+    "InputError",
+    "InputTypeError",
+    "MissingDependencyError",
+    "ModelFormatError",
+    "ModelNotFoundError",
+    "SparseVector",
+    "SpladeEncoder",
+    "SpladeError",
+    "__version__",
+]

@@ -8,18 +8,23 @@ naturally catch, so ``except ValueError`` keeps working in code that does not kn
     │   └── InputTypeError (TypeError)     a text or option has the wrong type
     ├── ModelNotFoundError (OSError)       no model files where we looked, or the Hub said no
     ├── ModelFormatError (ValueError)      the files exist but are not a usable SPLADE model
+    ├── InferenceError (RuntimeError)      the model failed on a batch (names the batch)
     └── MissingDependencyError (ImportError)  an optional extra is not installed
+
+All of them are importable from :mod:`spladekit`.
 """
 
 from __future__ import annotations
 
 __all__ = [
+    "InferenceError",
     "InputError",
     "InputTypeError",
     "MissingDependencyError",
     "ModelFormatError",
     "ModelNotFoundError",
     "SpladeError",
+    "require",
 ]
 
 
@@ -41,6 +46,10 @@ class ModelNotFoundError(SpladeError, OSError):
 
 class ModelFormatError(SpladeError, ValueError):
     """The model's files were found but do not form a usable SPLADE model."""
+
+
+class InferenceError(SpladeError, RuntimeError):
+    """ONNX Runtime failed while running a batch; the original error is chained."""
 
 
 class MissingDependencyError(SpladeError, ImportError):

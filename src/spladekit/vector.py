@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from typing import Any
 
@@ -94,12 +95,44 @@ class SparseVector:
         return cls._trusted(np.empty(0, dtype=np.int64), np.empty(0, dtype=np.float32))
 
     @classmethod
-    def from_dict(cls, mapping: Mapping[int, float]) -> SparseVector:
-        """Build a vector from ``{token_id: weight}`` (the LlamaIndex / Milvus shape)."""
+    def from_dict(cls, mapping: Mapping[int, float] | Mapping[str, float]) -> SparseVector:
+        """Build a vector from ``{token_id: weight}`` (the LlamaIndex / Milvus shape).
+
+        Keys may be ints or decimal strings, so ``from_dict(json.loads(json.dumps(v.to_dict())))``
+        gives ``v`` back.
+        """
         if not isinstance(mapping, Mapping):
             msg = f"from_dict takes a mapping of token id to weight, got {type(mapping).__name__}"
             raise InputTypeError(msg)
-        return cls(list(mapping.keys()), list(mapping.values()))
+        indices: list[int] = []
+        for key in mapping:
+            if isinstance(key, str) and key.strip().isdigit():
+                indices.append(int(key))
+            elif isinstance(key, int) and not isinstance(key, bool):
+                indices.append(key)
+            else:
+                msg = f"from_dict keys must be token ids (ints or digit strings), got {key!r}"
+                raise InputTypeError(msg)
+        return cls(indices, list(mapping.values()))
+
+    def to_json(self) -> str:
+        """``{"indices": [...], "values": [...]}`` as JSON; :meth:`from_json` reads it back exactly."""
+        return json.dumps({"indices": self._indices.tolist(), "values": self._values.tolist()})
+
+    @classmethod
+    def from_json(cls, text: str | bytes) -> SparseVector:
+        """Read :meth:`to_json`'s output, or a JSON ``{token_id: weight}`` object."""
+        try:
+            data = json.loads(text)
+        except (TypeError, ValueError) as error:
+            msg = f"from_json takes a JSON object, could not parse it: {error}"
+            raise InputError(msg) from error
+        if isinstance(data, dict) and set(data) == {"indices", "values"}:
+            return cls(data["indices"], data["values"])
+        if isinstance(data, dict):
+            return cls.from_dict(data)
+        msg = f'from_json takes {{"indices": [...], "values": [...]}} or {{id: weight}}, got {type(data).__name__}'
+        raise InputTypeError(msg)
 
     @property
     def indices(self) -> IndexArray:

@@ -1,0 +1,6 @@
+"""What the LangChain and LlamaIndex adapters share (private: import the framework packages).
+
+base     the encoder taken (``encoder=``) or loaded (a model and the encoder's options),
+and run in a worker thread for async callers
+shapes   SparseVector → each store's shape, as plain Python ints and floats
+"""

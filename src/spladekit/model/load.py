@@ -1,0 +1,126 @@
+"""Load: located files → the runnable pieces an encoder needs, for documents and for queries.
+
+One decision lives here: which graph a session runs — the prepared copy (default), its int8
+copy, or the model as exported (``optimize=False``, or when it cannot be prepared).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from spladekit.errors import InputError, ModelFormatError, ModelNotFoundError
+from spladekit.model.catalog import KNOWN_MODELS
+from spladekit.model.locate import ModelFiles, locate_model
+from spladekit.model.prepare import prepare_model
+from spladekit.options import EncoderOptions, Quantize
+from spladekit.pipeline.lookup import QueryWeightTable
+from spladekit.pipeline.pool import Activation
+from spladekit.pipeline.run import MaskedLMSession
+from spladekit.pipeline.tokenize import TextTokenizer
+
+__all__ = ["DEFAULT_MODEL", "LoadedModel", "ModelSet", "load_models", "runnable_graph"]
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_MODEL = KNOWN_MODELS[0].model
+_DEFAULT_MAX_LENGTH = 512
+
+
+@dataclass(frozen=True)
+class LoadedModel:
+    """One transformer ready to run: its tokenizer, its session, how its logits become weights."""
+
+    tokenizer: TextTokenizer
+    session: MaskedLMSession
+    activation: Activation = "log1p_relu"
+    drop_special_tokens: bool = False
+
+
+@dataclass(frozen=True)
+class ModelSet:
+    """What an encoder runs: a document model, and at most one separate query side."""
+
+    name: str
+    documents: LoadedModel
+    query_model: LoadedModel | None = None
+    query_weights: QueryWeightTable | None = None
+
+
+def runnable_graph(source: Path, *, optimize: bool, quantize: Quantize | None) -> Path:
+    """The ONNX file a session should run for the export *source*.
+
+    The prepared copy when *optimize* (the default) or *quantize*; the export itself when
+    neither, or — with a warning — when an fp32 copy cannot be prepared.
+    """
+    if not optimize and quantize is None:
+        return source
+    try:
+        return prepare_model(source, quantize=quantize)
+    except (ModelFormatError, OSError, ValueError) as error:  # ValueError: the wire codec's
+        if quantize is not None:
+            raise
+        logger.warning("running %s as exported: it could not be prepared (%s)", source, error)
+        return source
+
+
+def load_model(files: ModelFiles, settings: EncoderOptions) -> LoadedModel:
+    """The tokenizer and ONNX session of one located model."""
+    known = files.known
+    stated = files.max_length()
+    max_length = settings["max_length"]
+    if max_length is not None and stated is not None and max_length > stated:
+        msg = f"max_length must be at most {stated} (the model's limit in its config), got {max_length}"
+        raise InputError(msg)
+    limit = max_length or stated or (known.max_length if known else None)
+    tokenizer = TextTokenizer.from_file(files.tokenizer, limit or _DEFAULT_MAX_LENGTH)
+    graph = runnable_graph(
+        files.model, optimize=settings["optimize"], quantize=settings["quantize"]
+    )
+    session = MaskedLMSession(
+        graph,
+        vocab_size=tokenizer.vocab_size,
+        providers=settings["providers"],
+        threads=settings["threads"],
+        source=files.model,
+    )
+    return LoadedModel(
+        tokenizer=tokenizer,
+        session=session,
+        activation=known.activation if known else "log1p_relu",
+        drop_special_tokens=known.drop_special_tokens if known else False,
+    )
+
+
+def load_models(model: str | os.PathLike[str], settings: EncoderOptions) -> ModelSet:
+    """Locate and load *model*'s document side and its query side (a model, a table, or none).
+
+    The query side comes from ``query_model=``, else the catalog's partner model, else an
+    ``idf.json`` beside the model (inference-free queries).
+    """
+
+    def locate(source: str | os.PathLike[str], file: str | None = None) -> ModelFiles:
+        return locate_model(
+            source,
+            revision=settings["revision"],
+            cache_dir=settings["cache_dir"],
+            local_files_only=settings["local_files_only"],
+            model_file=file,
+        )
+
+    files = locate(model, settings["model_file"])
+    documents = load_model(files, settings)
+    query_source = settings["query_model"] or (files.known.query_model if files.known else None)
+    queries = load_model(locate(query_source), settings) if query_source is not None else None
+    weights = None
+    if queries is None and files.known is not None and files.known.query == "idf":
+        if files.idf is None:
+            msg = f"{files.known.model} encodes queries with idf.json, but {files.root} has none"
+            raise ModelNotFoundError(msg)
+    if queries is None and files.idf is not None:
+        skip = documents.tokenizer.special_ids
+        weights = QueryWeightTable.from_file(files.idf, documents.tokenizer, skip_ids=skip)
+    name = files.known.model if files.known else os.fspath(model)
+    return ModelSet(name=name, documents=documents, query_model=queries, query_weights=weights)
