@@ -244,11 +244,13 @@ def test_broken_onnx_file(tmp_path: Path) -> None:
     assert isinstance(info.value, ValueError)
 
 
-def test_broken_tokenizer_file(tmp_path: Path) -> None:
+@pytest.mark.parametrize("content", ['{"version": "1.0", "model": 3}', '{"version": "1.', "\udcff"])
+def test_broken_tokenizer_file(tmp_path: Path, content: str) -> None:
     folder = write_model_folder(tmp_path / "m")
-    (folder / "tokenizer.json").write_text('{"version": "1.0", "model": 3}')
-    with pytest.raises(ModelFormatError, match=r"cannot read tokenizer .*tokenizer\.json"):
+    (folder / "tokenizer.json").write_text(content, errors="surrogateescape")
+    with pytest.raises(ModelFormatError, match=r"cannot read tokenizer .*tokenizer\.json") as info:
         SpladeEncoder.from_pretrained(folder)
+    assert info.value.__cause__ is not None
 
 
 def test_output_that_is_not_token_logits(tmp_path: Path) -> None:

@@ -19,6 +19,7 @@ from llama_index.core.constants import DEFAULT_EMBED_BATCH_SIZE  # noqa: E402
 from spladekit._adapters import shapes  # noqa: E402
 from spladekit._adapters.base import in_thread, take_encoder  # noqa: E402
 from spladekit.encoder import SpladeEncoder  # noqa: E402
+from spladekit.options import check_positive  # noqa: E402
 
 if TYPE_CHECKING:
     from typing_extensions import Unpack
@@ -55,15 +56,9 @@ class SpladeSparseEmbedding(BaseSparseEmbedding):
         num_workers: int | None = None,
         **options: Unpack[EncoderOptions],
     ) -> None:
-        if (
-            isinstance(embed_batch_size, bool)
-            or not isinstance(embed_batch_size, int)
-            or not 1 <= embed_batch_size <= _MAX_EMBED_BATCH_SIZE
-        ):
-            msg = (
-                f"embed_batch_size must be an integer from 1 to {_MAX_EMBED_BATCH_SIZE}, "
-                f"got {embed_batch_size!r}"
-            )
+        check_positive("embed_batch_size", embed_batch_size, allow_none=False)
+        if embed_batch_size > _MAX_EMBED_BATCH_SIZE:
+            msg = f"embed_batch_size must be at most {_MAX_EMBED_BATCH_SIZE} (LlamaIndex's bound), got {embed_batch_size}"
             raise InputError(msg)
         built = take_encoder(type(self).__name__, model, encoder, dict(options))
         super().__init__(

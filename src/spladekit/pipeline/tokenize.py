@@ -7,6 +7,7 @@ ids, cuts an over-long text, or splits it into overlapping windows that each fit
 
 from __future__ import annotations
 
+import json
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -58,11 +59,19 @@ class TextTokenizer:
 
     @classmethod
     def from_file(cls, path: str | Path, max_length: int) -> TextTokenizer:
-        """Load ``tokenizer.json``; a broken file raises :class:`ModelFormatError`."""
+        """Load ``tokenizer.json``; an unreadable or broken file raises :class:`ModelFormatError`."""
         try:
-            tokenizer = Tokenizer.from_file(str(path))
-        except Exception as error:  # tokenizers raises a bare Exception on bad JSON
+            text = Path(path).read_text(encoding="utf-8")
+            json.loads(text)  # names a damaged file before the tokenizer's untyped error can
+        except (OSError, ValueError) as error:  # ValueError: bad UTF-8 or bad JSON
             msg = f"cannot read tokenizer {path}: {error}"
+            raise ModelFormatError(msg) from error
+        try:
+            tokenizer = Tokenizer.from_str(text)
+        except Exception as error:
+            if type(error) is not Exception:  # tokenizers raises bare Exceptions; others are bugs
+                raise
+            msg = f"cannot read tokenizer {path}: HF tokenizers cannot load it: {error}"
             raise ModelFormatError(msg) from error
         return cls(tokenizer, max_length)
 
