@@ -20,7 +20,7 @@ from spladekit.model.load import DEFAULT_MODEL, LoadedModel, ModelSet, load_mode
 from spladekit.options import EncoderOptions, check_positive, model_argument, resolve_options
 from spladekit.pipeline.batch import plan_batches
 from spladekit.pipeline.pool import TextPool, activate
-from spladekit.pipeline.text import check_text, check_texts
+from spladekit.pipeline.text import check_stream, check_text, check_texts
 from spladekit.pipeline.tokenize import warn_truncated
 from spladekit.vector import SparseVector
 
@@ -164,10 +164,9 @@ class SpladeEncoder:
         Reads :data:`SORT_CHUNK` texts at a time, so a huge generator streams with bounded
         memory.
         """
-        if isinstance(texts, (str, bytes)) or not isinstance(texts, Iterable):
-            check_texts(texts)  # raises the right error now, not at the first next()
+        stream = check_stream(texts)  # a wrong container fails now, not at the first next()
         check_positive("batch_size", batch_size, allow_none=True)
-        return self._stream(texts, batch_size=batch_size, show_progress=show_progress)
+        return self._stream(stream, batch_size=batch_size, show_progress=show_progress)
 
     def _stream(
         self, texts: Iterable[str], *, batch_size: int | None, show_progress: bool
@@ -187,6 +186,7 @@ class SpladeEncoder:
                     windows=self.long_documents == "window",
                     batch_size=batch_size,
                     offset=offset,
+                    what="texts",
                 )
                 bar.update(len(chunk))
                 offset += len(chunk)
@@ -199,12 +199,15 @@ class SpladeEncoder:
         checked = check_texts(texts, "queries")
         table = self._models.query_weights
         if table is not None:
-            return [table.encode(ids) for ids in self._documents.tokenizer.content_ids(checked)]
+            ids = self._documents.tokenizer.content_ids(checked, what="queries")
+            return [table.encode(row) for row in ids]
         model = self._models.query_model or self._documents
         vectors: list[SparseVector] = []
         for start in range(0, len(checked), SORT_CHUNK):
             chunk = checked[start : start + SORT_CHUNK]
-            vectors += self._run(model, chunk, windows=False, batch_size=None, offset=start)
+            vectors += self._run(
+                model, chunk, windows=False, batch_size=None, offset=start, what="queries"
+            )
         return vectors
 
     def encode_query(self, text: str) -> SparseVector:
@@ -222,10 +225,16 @@ class SpladeEncoder:
         windows: bool,
         batch_size: int | None,
         offset: int,
+        what: str,
     ) -> list[SparseVector]:
-        """Tokenize → batch → run → pool: one vector per text of *texts*, in order."""
+        """Tokenize → batch → run → pool: one vector per text of *texts*, in order.
+
+        *offset* is where *texts* start in the caller's list, so errors name its positions.
+        """
         tokenizer = model.tokenizer
-        segments = tokenizer.segment_texts(texts, windows=windows, stride=self.stride)
+        segments = tokenizer.segment_texts(
+            texts, windows=windows, stride=self.stride, offset=offset, what=what
+        )
         warn_truncated(
             segments.truncated, offset=offset, max_length=tokenizer.max_length, stacklevel=4
         )
@@ -258,6 +267,12 @@ class SpladeEncoder:
         else:
             msg = f"explain takes a SparseVector or a str, got {type(vector_or_text).__name__}"
             raise InputTypeError(msg)
+        if len(vector) and int(vector.indices[-1]) >= self.vocab_size:  # indices are sorted
+            msg = (
+                f"the vector holds token id {int(vector.indices[-1])}, outside this model's "
+                f"vocabulary of {self.vocab_size}; was it made by another model?"
+            )
+            raise InputError(msg)
         order = np.argsort(-vector.values, kind="stable")[:top_k]
         tokenizer = self._documents.tokenizer
         return [

@@ -18,6 +18,7 @@ import numpy.typing as npt
 from tokenizers import Tokenizer
 
 from spladekit.errors import InputError, ModelFormatError
+from spladekit.pipeline.text import unencodable
 
 __all__ = ["Segments", "TextTokenizer", "TokenIds", "warn_truncated"]
 
@@ -85,9 +86,20 @@ class TextTokenizer:
         """How many text tokens fit in one model input beside the special tokens."""
         return self.max_length - self._prefix.size - self._suffix.size
 
-    def content_ids(self, texts: Sequence[str]) -> list[TokenIds]:
-        """Token ids of each text without special tokens (empty for blank text)."""
-        encodings = self._tokenizer.encode_batch(list(texts), add_special_tokens=False)
+    def content_ids(
+        self, texts: Sequence[str], *, offset: int = 0, what: str = "texts"
+    ) -> list[TokenIds]:
+        """Token ids of each text without special tokens (empty for blank text).
+
+        Text that is not valid Unicode is an InputError naming ``what[offset + i]``.
+        """
+        try:
+            encodings = self._tokenizer.encode_batch(list(texts), add_special_tokens=False)
+        except TypeError as error:  # what tokenizers raises for a lone surrogate
+            found = unencodable(texts, offset=offset, what=what)
+            if found is None:
+                raise
+            raise found from error
         return [np.asarray(e.ids, dtype=np.int64) for e in encodings]
 
     def wrap(self, content: TokenIds) -> TokenIds:
@@ -108,10 +120,12 @@ class TextTokenizer:
         starts = list(range(0, content.size - size, stride)) + [content.size - size]
         return [self.wrap(content[s : s + size]) for s in starts]
 
-    def segment_texts(self, texts: Sequence[str], *, windows: bool, stride: int) -> Segments:
+    def segment_texts(
+        self, texts: Sequence[str], *, windows: bool, stride: int, offset: int, what: str
+    ) -> Segments:
         """Tokenize *texts* into model inputs; a blank text gets no segment at all."""
         out = Segments()
-        for position, content in enumerate(self.content_ids(texts)):
+        for position, content in enumerate(self.content_ids(texts, offset=offset, what=what)):
             if content.size == 0:
                 continue
             pieces = self.segments(content, windows=windows, stride=stride)
