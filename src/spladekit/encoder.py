@@ -79,8 +79,7 @@ class SpladeEncoder:
 
         ``optimize=True`` runs a copy of the model prepared once and cached (pooling inside
         the graph, memory-mapped weights; same vectors). ``quantize="int8"`` prepares a
-        dynamically quantized copy instead: faster, close to but not equal to fp32
-        (needs ``pip install "spladekit[int8]"``).
+        dynamically quantized copy instead: faster, close to but not equal to fp32.
         """
         given: dict[str, Any] = dict(options)
         model = model_argument(model, given, "SpladeEncoder.from_pretrained", default=DEFAULT_MODEL)

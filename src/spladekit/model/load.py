@@ -11,10 +11,10 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from spladekit.errors import InputError, ModelFormatError, ModelNotFoundError
+from spladekit.errors import InputError, ModelNotFoundError
 from spladekit.model.catalog import KNOWN_MODELS
 from spladekit.model.locate import ModelFiles, locate_model
-from spladekit.model.prepare import prepare_model
+from spladekit.model.prepare import NotPreparableError, prepare_model
 from spladekit.options import EncoderOptions, Quantize
 from spladekit.pipeline.lookup import QueryWeightTable
 from spladekit.pipeline.pool import Activation
@@ -59,7 +59,7 @@ def runnable_graph(source: Path, *, optimize: bool, quantize: Quantize | None) -
         return source
     try:
         return prepare_model(source, quantize=quantize)
-    except (ModelFormatError, OSError, ValueError) as error:  # ValueError: the wire codec's
+    except (NotPreparableError, OSError) as error:  # OSError: the cache cannot be written
         if quantize is not None:
             raise
         logger.warning("running %s as exported: it could not be prepared (%s)", source, error)
