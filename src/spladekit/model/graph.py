@@ -87,7 +87,7 @@ class SideFile:
 
     def add(self, name: str, array: npt.NDArray[Any]) -> str:
         """Add *array* as initializer *name*; its bytes go to the side file when large."""
-        data = np.ascontiguousarray(array)
+        data = np.asarray(array, order="C")  # (ascontiguousarray would make scalars 1-D)
         if data.dtype.byteorder == ">":  # ONNX raw data is little-endian
             data = data.astype(data.dtype.newbyteorder("<"))
         if data.nbytes < _INLINE_BYTES:
