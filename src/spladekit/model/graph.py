@@ -36,6 +36,7 @@ __all__ = [
     "opset_of",
     "pooled_head",
     "pooled_max",
+    "pooled_output",
     "save_graph",
 ]
 

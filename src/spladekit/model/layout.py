@@ -188,5 +188,6 @@ def module_folders(root: Path) -> list[str]:
                 continue
             structure = router.get("structure") if isinstance(router, dict) else None
             for names in structure.values() if isinstance(structure, dict) else []:
-                folders += [_join(folder, str(n)) for n in names if isinstance(names, list)]
+                if isinstance(names, list):
+                    folders += [_join(folder, str(n)) for n in names]
     return list(dict.fromkeys(folders))

@@ -49,23 +49,30 @@ def rewrite_export(source: Path, folder: Path) -> None:
                 msg = f"{source}: output {logits!r} has rank {rank}, not (batch, tokens, vocab)"
                 raise NotPreparableError(msg)
             _pool(body, logits, opset, tensors)
-        for tensor in body.initializer:
-            tensors.adopt(tensor)
+        else:
+            for tensor in body.initializer:
+                tensors.adopt(tensor)
         graph.save_graph(model, folder / "model.onnx", tensors)
 
 
 def _pool(body: onnx.GraphProto, logits: str, opset: int, tensors: graph.SideFile) -> None:
-    """End *body* in the pooled head (or a masked max over *logits* when none is found)."""
+    """End *body* in the pooled head (or a masked max over *logits* when none is found).
+
+    The export's own weights go to the side file first, in their order, then the head's.
+    """
     head = _find_head(body, logits)
+    if head is not None:
+        add, matmul, hidden, weight, bias = head  # weight: a copy, valid once its tensor moves
+        _remove(body, [add, matmul], reads={hidden, bias})
+    for tensor in body.initializer:
+        tensors.adopt(tensor)
     if head is None:
         logger.info("no MatMul+bias head found; pooling the full logits in-graph")
         nodes = graph.pooled_max(logits, opset=opset, tensors=tensors)
         vocab = None
     else:
-        add, matmul, hidden, weight, bias = head
         nodes = graph.pooled_head(hidden, weight, bias, opset=opset, tensors=tensors)
         vocab = weight.shape[1]
-        _remove(body, [add, matmul], added=nodes)
     body.node.extend(nodes)
     del body.output[:]
     body.output.append(graph.pooled_output(vocab))
@@ -82,19 +89,18 @@ def _inputs(nodes: list[onnx.NodeProto]) -> set[str]:
     return names
 
 
-def _remove(
-    body: onnx.GraphProto, removed: list[onnx.NodeProto], *, added: list[onnx.NodeProto]
-) -> None:
+def _remove(body: onnx.GraphProto, removed: list[onnx.NodeProto], *, reads: set[str]) -> None:
     """Delete the *removed* nodes, and the initializers only they read (the unsplit decoder).
 
-    Elements are deleted in place, by index: copying the graph's fields would copy weights.
+    *reads* are the names the nodes replacing them read. Elements are deleted in place, by
+    index: copying the graph's fields would copy weights.
     """
     outputs = {name for node in removed for name in node.output}
     read = _inputs(removed)
     for index in reversed(range(len(body.node))):
         if outputs.intersection(body.node[index].output):
             del body.node[index]
-    unused = read - _inputs([*body.node, *added]) - {i.name for i in body.input}
+    unused = read - _inputs(list(body.node)) - reads - {i.name for i in body.input}
     for index in reversed(range(len(body.initializer))):
         if body.initializer[index].name in unused:
             del body.initializer[index]
