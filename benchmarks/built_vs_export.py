@@ -144,7 +144,7 @@ def main() -> None:
     print("|---|---|---|---|---|---|")
     for label, entry in best.items():
         print(
-            f"| {label} | {entry['docs_per_s']:.1f} | {entry['query_p50_ms']:.1f} | "
+            f"| {label} | {entry['docs_per_s']:.2f} | {entry['query_p50_ms']:.1f} | "
             f"{entry['docs_peak_rss_mb']:.0f} | {entry['query_peak_rss_mb']:.0f} | {entry['load_s']:.2f} |"
         )
 
