@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any, Literal
 
-from spladekit.errors import InputTypeError, ModelFormatError, ModelNotFoundError
+from spladekit.errors import InputError, InputTypeError, ModelFormatError, ModelNotFoundError
 from spladekit.model.catalog import KnownModel, find_known_model
 from spladekit.model.hub import Fetch, cached_listing, download
 from spladekit.model.layout import LAYOUT_FILES, Layout, module_folders, read_layout
@@ -241,6 +241,11 @@ def locate_model(
     if not isinstance(model, (str, os.PathLike)):
         msg = f"model must be a Hub repo id or a folder (str or path), got {type(model).__name__}"
         raise InputTypeError(msg)
+    if model_file and format == "safetensors":
+        msg = "model_file names an ONNX file to run; it does not go with format='safetensors'"
+        raise InputError(msg)
+    if model_file:  # an ONNX file named explicitly: nothing else is looked for
+        format = "onnx"
     name = os.fspath(model)
     if not isinstance(name, str):
         msg = f"model must be a str path, got {type(name).__name__}"

@@ -155,3 +155,11 @@ def test_optimize_false_still_runs_the_built_graph(tmp_path: Path) -> None:
     ids = np.array([[2, 10, 3]], dtype=np.int64)
     with pytest.raises(ModelFormatError, match="no token logits"):
         encoder._documents.session.logits(ids, np.ones_like(ids))
+
+
+def test_model_file_does_not_go_with_format_safetensors(tmp_path: Path) -> None:
+    from spladekit.errors import InputError
+
+    folder = write_checkpoint(tmp_path / "m", seed=17)
+    with pytest.raises(InputError, match="model_file names an ONNX file"):
+        SpladeEncoder(folder, model_file="model.onnx", format="safetensors")
