@@ -239,9 +239,12 @@ def test_missing_model_file_option(tiny_model_dir: Path) -> None:
 def test_broken_onnx_file(tmp_path: Path) -> None:
     folder = write_model_folder(tmp_path / "m")
     (folder / "model.onnx").write_bytes(b"this is not a protobuf")
-    with pytest.raises(ModelFormatError, match=r"ONNX Runtime cannot load .*model\.onnx") as info:
+    with pytest.raises(ModelFormatError, match=r"cannot read ONNX model .*model\.onnx") as info:
         SpladeEncoder.from_pretrained(folder)
     assert isinstance(info.value, ValueError)
+    assert info.value.__cause__ is not None  # the protobuf DecodeError, chained
+    with pytest.raises(ModelFormatError, match=r"ONNX Runtime cannot load .*model\.onnx"):
+        SpladeEncoder.from_pretrained(folder, optimize=False)  # run as exported: ORT reads it
 
 
 @pytest.mark.parametrize("content", ['{"version": "1.0", "model": 3}', '{"version": "1.', "\udcff"])

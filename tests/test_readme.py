@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 
 from support.readme import README, Block, blocks
+from support.tiny_checkpoint import write_checkpoint
 from support.tiny_model import write_model_folder
 
 ROOT = README.parent
@@ -30,6 +31,8 @@ def models(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict[str, Path], b
     shared = ROOT.parent / "shared" / "data"
     real = shared / "checkpoints" / "splade-tiny-onnx"
     folder = tmp_path_factory.mktemp("readme-models")
+    weights = shared / "checkpoints" / "splade-tiny"  # safetensors only: built on load
+    tiny_weights = write_checkpoint(folder / "tiny-weights")
     default = real if (real / "model.onnx").is_file() else write_model_folder(folder / "tiny")
     idf = folder / "inference-free"
     idf.mkdir()
@@ -49,6 +52,7 @@ def models(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict[str, Path], b
         "opensearch-project/opensearch-neural-sparse-encoding-doc-v2-mini": idf,
         "naver/efficient-splade-VI-BT-large-doc": default,
         "naver/efficient-splade-VI-BT-large-query": write_model_folder(folder / "q", seed=2),
+        "naver/splade-v3": weights if (weights / "model.safetensors").is_file() else tiny_weights,
     }
     return names, default == real
 

@@ -71,16 +71,18 @@ class SpladeEncoder:
     ) -> SpladeEncoder:
         """Load a model from a Hub repo id, a known model name, or a local folder.
 
-        The folder (or repo) needs an ONNX masked-LM (``model.onnx``, ``onnx/model.onnx``, …)
-        and ``tokenizer.json``. An ``idf.json`` beside them makes queries inference-free;
+        The folder (or repo) needs ``tokenizer.json`` and a masked LM: an ONNX export
+        (``model.onnx``, ``onnx/model.onnx``, …) or ``model.safetensors`` with its
+        ``config.json`` (BERT, RoBERTa, XLM-RoBERTa, DistilBERT), whose graph is built once
+        without torch; ``format=`` picks one when a repo has both. sentence-transformers
+        folders (``modules.json``) load too. An ``idf.json`` beside them makes queries inference-free;
         ``query_model=`` (a repo id or folder) gives queries a model of their own.
         ``local_files_only=None`` follows ``HF_HUB_OFFLINE``. Every option is described in
         :class:`~spladekit.options.EncoderOptions`.
 
         ``optimize=True`` runs a copy of the model prepared once and cached (pooling inside
         the graph, memory-mapped weights; same vectors). ``quantize="int8"`` prepares a
-        dynamically quantized copy instead: faster, close to but not equal to fp32
-        (needs ``pip install "spladekit[int8]"``).
+        dynamically quantized copy instead: faster, close to but not equal to fp32.
         """
         given: dict[str, Any] = dict(options)
         model = model_argument(model, given, "SpladeEncoder.from_pretrained", default=DEFAULT_MODEL)

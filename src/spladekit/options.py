@@ -29,6 +29,7 @@ __all__ = [
     "OPTIONS",
     "EncoderOptions",
     "LongDocuments",
+    "ModelFormat",
     "Option",
     "Providers",
     "Quantize",
@@ -43,6 +44,8 @@ Providers = Sequence[str | tuple[str, dict[str, Any]]] | None
 LongDocuments = Literal["window", "truncate"]
 #: Quantized copies the prepared model can be made as.
 Quantize = Literal["int8"]
+#: Which files a model loads from: an ONNX export, safetensors weights, or whichever is there.
+ModelFormat = Literal["auto", "onnx", "safetensors"]
 
 
 def check_positive(name: str, value: object, *, allow_none: bool) -> None:
@@ -174,6 +177,15 @@ class EncoderOptions(TypedDict, total=False):
     model_file: Annotated[
         str | None,
         Option(None, "the ONNX file inside the folder, when not in a usual place", _text_or_none),
+    ]
+    format: Annotated[
+        ModelFormat,
+        Option(
+            "auto",
+            "'onnx' (an export), 'safetensors' (build the graph from the weights) or 'auto' "
+            "(the export when there is one)",
+            _one_of("auto", "onnx", "safetensors"),
+        ),
     ]
     query_model: Annotated[
         str | os.PathLike[str] | None,

@@ -55,6 +55,7 @@ def test_options_are_the_encoders_own() -> None:
         "threads",
         "max_length",
         "model_file",
+        "format",
         "query_model",
         "top_k",
         "threshold",

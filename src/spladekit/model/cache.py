@@ -1,11 +1,29 @@
-"""Where spladekit keeps what it makes from a model once (prepared and built graphs)."""
+"""Where spladekit keeps what it makes from a model once (prepared and built graphs), and how.
+
+Every cache entry is a folder ``<root>/<key>/`` holding ``model.onnx`` (and its side file),
+written by :func:`cached_graph` alone: made in a temporary folder beside it, then renamed into
+place, so a reader sees a complete entry or none, and two processes making the same entry at
+once both end with one good copy.
+"""
 
 from __future__ import annotations
 
+import hashlib
+import logging
 import os
+import re
+import shutil
+import tempfile
+from collections.abc import Callable
 from pathlib import Path
 
-__all__ = ["cache_root"]
+__all__ = ["cache_root", "cached_graph", "file_digest"]
+
+logger = logging.getLogger(__name__)
+
+GRAPH_FILE = "model.onnx"
+#: A Hugging Face cache blob is named by its content: sha256 (LFS files) or git's sha1.
+_BLOB_NAME = re.compile(r"[0-9a-f]{40}|[0-9a-f]{64}")
 
 
 def cache_root() -> Path:
@@ -15,3 +33,76 @@ def cache_root() -> Path:
         return Path(env)
     xdg = os.environ.get("XDG_CACHE_HOME")
     return (Path(xdg) if xdg else Path.home() / ".cache") / "spladekit"
+
+
+def _complete(entry: Path) -> bool:
+    return (entry / GRAPH_FILE).is_file()
+
+
+def cached_graph(root: Path, key: str, make: Callable[[Path], None]) -> Path:
+    """``<root>/<key>/model.onnx``, made once by ``make(folder)`` when not there yet.
+
+    *make* writes ``model.onnx`` (and whatever sits beside it) into the empty *folder* it is
+    given; on success that folder becomes the entry, on failure it is removed.
+    """
+    entry = root / key
+    if _complete(entry):
+        return entry / GRAPH_FILE
+    root.mkdir(parents=True, exist_ok=True)
+    work = Path(tempfile.mkdtemp(prefix=".partial-", dir=root))
+    try:
+        make(work)
+        if not _complete(work):
+            msg = f"making cache entry {entry} wrote no {GRAPH_FILE}"
+            raise FileNotFoundError(msg)
+        work.chmod(0o755)  # mkdtemp makes it private; the cache may be shared
+        try:
+            work.rename(entry)
+        except OSError:  # another process finished first: keep theirs
+            if not _complete(entry):
+                raise
+        logger.info("cached %s", entry)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    return entry / GRAPH_FILE
+
+
+def _sha256(path: Path) -> str:
+    hasher = hashlib.sha256()
+    buffer = bytearray(1 << 22)
+    view = memoryview(buffer)
+    with path.open("rb", buffering=0) as file:
+        while size := file.readinto(buffer):
+            hasher.update(view[:size])
+    return hasher.hexdigest()
+
+
+def file_digest(path: Path) -> str:
+    """The sha256 of *path*'s bytes, computed once per file version.
+
+    A Hugging Face cache blob already carries its content hash in its name. Other files are
+    hashed (about 0.7 s per 500 MB) and the result kept under ``<cache_root>/digests``, keyed
+    by the file's real path, size, modification time and inode: a file rewritten in place is
+    hashed again.
+    """
+    real = path.resolve()
+    if real.parent.name == "blobs" and _BLOB_NAME.fullmatch(real.name):
+        return real.name
+    stat = real.stat()
+    stamp = f"{real}|{stat.st_size}|{stat.st_mtime_ns}|{stat.st_ino}"
+    memo = cache_root() / "digests" / hashlib.sha256(stamp.encode()).hexdigest()[:32]
+    try:
+        known = memo.read_text().strip()
+    except OSError:
+        known = ""
+    if re.fullmatch(r"[0-9a-f]{64}", known):
+        return known
+    digest = _sha256(real)
+    try:
+        memo.parent.mkdir(parents=True, exist_ok=True)
+        partial = memo.with_name(f".{memo.name}.{os.getpid()}")
+        partial.write_text(digest)
+        partial.replace(memo)
+    except OSError as error:  # a read-only cache only costs the hash next time
+        logger.debug("could not remember the digest of %s: %s", real, error)
+    return digest

@@ -202,6 +202,12 @@ class MaskedLMSession:
         first use.
         """
         if self.pooled:
+            if self.source == self.path:
+                msg = (
+                    f"{self.path} pools inside the graph and has no token logits to give "
+                    "(it was built from weights, with no export behind it)"
+                )
+                raise ModelFormatError(msg)
             if self._plain is None:
                 self._plain = MaskedLMSession(
                     self.source,
