@@ -83,9 +83,12 @@ def prepare_model(
 
             quantize_graph(prepare_model(source, cache_dir=root), folder)
         else:
-            from spladekit.model.rewrite import rewrite_export
+            from spladekit.model.rewrite import NotRewritable, rewrite_export
 
-            rewrite_export(source, folder)
+            try:
+                rewrite_export(source, folder)
+            except NotRewritable as error:
+                raise NotPreparableError(str(error)) from error
         logger.info("prepared %s (quantize=%s)", source, quantize)
 
     return cached_graph(root, _fingerprint(source, quantize), make)

@@ -19,12 +19,15 @@ import onnx
 from onnx import numpy_helper
 
 from spladekit.model import graph
-from spladekit.model.prepare import NotPreparableError
 from spladekit.pipeline.run import POOLED_OUTPUT
 
-__all__ = ["rewrite_export"]
+__all__ = ["NotRewritable", "rewrite_export"]
 
 logger = logging.getLogger(__name__)
+
+
+class NotRewritable(Exception):  # noqa: N818  (a signal to prepare, not an error users see)
+    """The export is readable, but this rewrite does not apply to it."""
 
 
 def rewrite_export(source: Path, folder: Path) -> None:
@@ -33,12 +36,12 @@ def rewrite_export(source: Path, folder: Path) -> None:
     opset = graph.opset_of(model)
     if opset < 13:
         msg = f"{source} uses ONNX opset {opset}; preparing needs opset 13 or newer"
-        raise NotPreparableError(msg)
+        raise NotRewritable(msg)
     body = model.graph
     input_names = {i.name for i in body.input}
     if not {"input_ids", "attention_mask"} <= input_names:
         msg = f"{source} takes {sorted(input_names)}, not input_ids and attention_mask"
-        raise NotPreparableError(msg)
+        raise NotRewritable(msg)
     output_names = [o.name for o in body.output]
     with graph.SideFile(folder) as tensors:
         if POOLED_OUTPUT not in output_names:  # else already prepared: only move the weights
@@ -47,7 +50,7 @@ def rewrite_export(source: Path, folder: Path) -> None:
             rank = len(info.shape.dim) if info.HasField("shape") else None
             if rank != 3:
                 msg = f"{source}: output {logits!r} has rank {rank}, not (batch, tokens, vocab)"
-                raise NotPreparableError(msg)
+                raise NotRewritable(msg)
             _pool(body, logits, opset, tensors)
         else:
             for tensor in body.initializer:

@@ -118,7 +118,14 @@ def build_model(
         else:
             from spladekit.model.build.emit import write_graph
 
-            write_graph(settings, architecture, config_path, weights_path, folder)
+            write_graph(
+                settings,
+                architecture,
+                ARCHITECTURES[architecture],
+                config_path,
+                weights_path,
+                folder,
+            )
         logger.info("built %s %s (quantize=%s)", architecture, weights_path, quantize)
 
     return cached_graph(root, _key(config_path, files, quantize), make)

@@ -13,7 +13,7 @@ from onnx import TensorProto, helper
 
 from spladekit.errors import ModelFormatError
 from spladekit.model import graph
-from spladekit.model.build import ARCHITECTURES, bert, distilbert
+from spladekit.model.build import bert, distilbert
 from spladekit.model.build.layers import OPSET, Emitter
 from spladekit.model.build.safetensors import Checkpoint
 from spladekit.model.build.weights import Settings, Weights
@@ -24,10 +24,18 @@ _FAMILIES = {"bert": bert.emit, "distilbert": distilbert.emit}
 
 
 def write_graph(
-    config: dict[str, Any], architecture: str, config_path: Path, weights: Path, folder: Path
+    config: dict[str, Any],
+    architecture: str,
+    family: str,
+    config_path: Path,
+    weights: Path,
+    folder: Path,
 ) -> None:
-    """Write ``folder/model.onnx`` (and its side file) for the checkpoint *weights*."""
-    emit = _FAMILIES[ARCHITECTURES[architecture]]
+    """Write ``folder/model.onnx`` (and its side file) for the checkpoint *weights*.
+
+    *family* is the module that emits *architecture* (``bert`` or ``distilbert``).
+    """
+    emit = _FAMILIES[family]
     with graph.SideFile(folder) as tensors:
         g = Emitter(tensors)
         head = emit(Settings(config, config_path), Weights(Checkpoint(weights)), g, architecture)
