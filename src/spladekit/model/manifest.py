@@ -90,7 +90,7 @@ def _read(folder: Path) -> dict[str, tuple[int, list[int]]]:
         size, crcs = facts.get("size"), facts.get("crc32")
         if not isinstance(size, int) or not isinstance(crcs, list):
             msg = f"its manifest entry for {name} is malformed"
-            raise ValueError(msg)
+            raise TypeError(msg)
         files[name] = (size, [int(c) for c in crcs])
     return files
 
@@ -101,7 +101,7 @@ def damage(folder: Path) -> str | None:
         files = _read(folder)
     except FileNotFoundError:
         return "it has no manifest (an interrupted or older entry)"
-    except (OSError, ValueError, AttributeError) as error:  # AttributeError: facts not a dict
+    except (OSError, ValueError, TypeError, AttributeError) as error:  # AttributeError: not a dict
         return f"its manifest is unreadable: {error}"
     present = {p.name for p in folder.iterdir() if p.is_file() and p.name != MANIFEST}
     if present != set(files):
