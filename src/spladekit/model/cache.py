@@ -1,9 +1,11 @@
 """Where spladekit keeps what it makes from a model once (prepared and built graphs), and how.
 
 Every cache entry is a folder ``<root>/<key>/`` holding ``model.onnx`` (and its side file),
-written by :func:`cached_graph` alone: made in a temporary folder beside it, then renamed into
-place, so a reader sees a complete entry or none, and two processes making the same entry at
-once both end with one good copy.
+written by :func:`cached_graph` alone: made in a temporary folder beside it, its manifest
+(:mod:`spladekit.model.manifest`: sizes and CRC-32s) written last, then renamed into place, so a
+reader sees a complete entry or none, and two processes making the same entry at once both end
+with one good copy. An entry is checked against its manifest before use (once per process);
+a damaged one is rebuilt from the source model, with a warning.
 """
 
 from __future__ import annotations
@@ -14,10 +16,14 @@ import os
 import re
 import shutil
 import tempfile
+import time
+import warnings
 from collections.abc import Callable
 from pathlib import Path
 
-__all__ = ["cache_root", "cached_graph", "file_digest"]
+from spladekit.model.manifest import MANIFEST, damage, write_manifest
+
+__all__ = ["DamagedCacheWarning", "cache_root", "cached_graph", "file_digest"]
 
 logger = logging.getLogger(__name__)
 
@@ -35,26 +41,67 @@ def cache_root() -> Path:
     return (Path(xdg) if xdg else Path.home() / ".cache") / "spladekit"
 
 
+class DamagedCacheWarning(RuntimeWarning):
+    """A cache entry no longer matched its manifest and was rebuilt from the source model."""
+
+
 def _complete(entry: Path) -> bool:
-    return (entry / GRAPH_FILE).is_file()
+    return (entry / GRAPH_FILE).is_file() and (entry / MANIFEST).is_file()
+
+
+def _discard(entry: Path, reason: str) -> None:
+    """Move a damaged entry out of the way (another process may be doing the same)."""
+    warnings.warn(
+        f"spladekit's cached graph {entry} is damaged ({reason}); rebuilding it from the "
+        "source model",
+        DamagedCacheWarning,
+        stacklevel=4,
+    )
+    aside = entry.with_name(f".damaged-{entry.name}-{os.getpid()}")
+    try:
+        entry.rename(aside)
+    except FileNotFoundError:  # another process moved it first
+        return
+    shutil.rmtree(aside, ignore_errors=True)
+
+
+#: Leftovers of a killed process (a half-made or moved-aside entry) older than this go.
+_STALE_SECONDS = 24 * 3600
+
+
+def _sweep(root: Path) -> None:
+    """Remove what killed processes left behind; a live process's work is never that old."""
+    now = time.time()
+    for leftover in [*root.glob(".partial-*"), *root.glob(".damaged-*")]:
+        try:
+            if now - leftover.stat().st_mtime > _STALE_SECONDS:
+                shutil.rmtree(leftover, ignore_errors=True)
+        except FileNotFoundError:  # another process swept it
+            continue
 
 
 def cached_graph(root: Path, key: str, make: Callable[[Path], None]) -> Path:
-    """``<root>/<key>/model.onnx``, made once by ``make(folder)`` when not there yet.
+    """``<root>/<key>/model.onnx``, made once by ``make(folder)`` when not there, or damaged.
 
     *make* writes ``model.onnx`` (and whatever sits beside it) into the empty *folder* it is
-    given; on success that folder becomes the entry, on failure it is removed.
+    given; on success the manifest is written and that folder becomes the entry, on failure it
+    is removed.
     """
     entry = root / key
-    if _complete(entry):
-        return entry / GRAPH_FILE
+    if entry.exists():
+        problem = damage(entry)
+        if problem is None:
+            return entry / GRAPH_FILE
+        _discard(entry, problem)
     root.mkdir(parents=True, exist_ok=True)
+    _sweep(root)
     work = Path(tempfile.mkdtemp(prefix=".partial-", dir=root))
     try:
         make(work)
-        if not _complete(work):
+        if not (work / GRAPH_FILE).is_file():
             msg = f"making cache entry {entry} wrote no {GRAPH_FILE}"
             raise FileNotFoundError(msg)
+        write_manifest(work)
         work.chmod(0o755)  # mkdtemp makes it private; the cache may be shared
         try:
             work.rename(entry)

@@ -34,8 +34,9 @@ __all__ = ["NotPreparableError", "prepare_model"]
 
 logger = logging.getLogger(__name__)
 
-#: Bump when the rewrite changes, so every cache entry is prepared again.
-PREPARE_VERSION = 1
+#: Bump when the rewrite (or the entry layout) changes, so every cache entry is prepared again.
+#: 2: entries carry a manifest (spladekit.model.manifest).
+PREPARE_VERSION = 2
 
 
 class NotPreparableError(ModelFormatError):
