@@ -137,6 +137,9 @@ def _static_weights(path: Path, tokenizer: TextTokenizer) -> QueryWeightTable:
             f"of the {tokenizer.vocab_size}-token vocabulary"
         )
         raise ModelFormatError(msg)
+    if not np.all(np.isfinite(weight)) or bool((weight < 0).any()):
+        msg = f"{path}: the query weights must be finite numbers >= 0"
+        raise ModelFormatError(msg)
     table = np.zeros(tokenizer.vocab_size, dtype=np.float32)
     table[: weight.size] = weight  # sentence-transformers sizes a table from idf.json this way
     # SparseStaticEmbedding weighs every token of the query as tokenized without special
