@@ -8,6 +8,8 @@ Example:
 
 from spladekit.encoder import SpladeEncoder
 from spladekit.errors import (
+    IndexBusyError,
+    IndexFormatError,
     InferenceError,
     InputError,
     InputTypeError,
@@ -16,17 +18,21 @@ from spladekit.errors import (
     ModelNotFoundError,
     SpladeError,
 )
+from spladekit.index import SparseIndex
 from spladekit.vector import SparseVector
 
 __version__ = "0.2.0.dev0"
 
 __all__ = [
+    "IndexBusyError",
+    "IndexFormatError",
     "InferenceError",
     "InputError",
     "InputTypeError",
     "MissingDependencyError",
     "ModelFormatError",
     "ModelNotFoundError",
+    "SparseIndex",
     "SparseVector",
     "SpladeEncoder",
     "SpladeError",
