@@ -17,6 +17,7 @@ FRAMEWORKS = ("langchain", "llama_index", "qdrant_client", "pymilvus")
 
 def test_all_is_pinned() -> None:
     assert spladekit.__all__ == [
+        "EvaluationResult",
         "IndexBusyError",
         "IndexFormatError",
         "InferenceError",
@@ -30,6 +31,7 @@ def test_all_is_pinned() -> None:
         "SpladeEncoder",
         "SpladeError",
         "__version__",
+        "evaluate",
     ]
     for name in spladekit.__all__:
         assert hasattr(spladekit, name)
