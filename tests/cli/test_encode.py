@@ -388,3 +388,16 @@ def test_progress_bar_on_a_terminal_only(tiny_model_dir: Path, tmp_path: Path) -
         pq.read_table(tmp_path / "a.parquet").column("id").to_numpy(),
         pq.read_table(tmp_path / "b.parquet").column("id").to_numpy(),
     )
+
+
+def test_a_resume_that_cannot_read_output_leaves_it_untouched(
+    tiny_model_dir: Path, tmp_path: Path
+) -> None:
+    source = write_jsonl(tmp_path / "in.jsonl", rows(4))
+    out = uninterrupted(tiny_model_dir, source, tmp_path / "out.jsonl", "--id-field", "_id")
+    lines = out.read_text().splitlines(keepends=True)
+    damaged = "".join([*lines[:2], "{not json\n", *lines[2:]])
+    out.write_text(damaged)
+    done = spladekit("encode", tiny_model_dir, source, out, "--id-field", "_id", "--resume")
+    assert_one_line_error(done, 2, "cannot resume", "line 3 is not JSON")
+    assert out.read_text() == damaged and not (tmp_path / "out.jsonl.part").exists()

@@ -172,18 +172,19 @@ def run(args: argparse.Namespace) -> int:
         args.input, in_format, text_fields=args.text_field or ["text"], id_field=args.id_field
     )
     total = count_records(args.input, in_format) if sys.stderr.isatty() else None
-    previous = signal.signal(signal.SIGTERM, _interrupt)  # a kill is a Ctrl-C: keep what is done
     start = time.perf_counter()
     writer = open_writer(output, out_format, "int" if args.id_field is None else "str")
-    kept = 0
+    previous = signal.signal(signal.SIGTERM, _interrupt)  # a kill is a Ctrl-C: keep what is done
+    kept: int | None = None  # rows copied from an earlier run, once the copy is complete
     try:
-        done = writer.resume() if args.resume and output.exists() else set()
+        with held_signals():  # the copy is all or nothing
+            done = writer.resume() if args.resume and output.exists() else set()
         kept = len(done)
         with truncation_summary("documents"):
             written = _encode(encoder, records, writer, done, size=args.chunk_size, total=total)
     except BaseException:
         with held_signals():
-            if writer.rows:
+            if kept is not None and writer.rows > kept:
                 writer.finish()
                 logger.warning(
                     "%s keeps the %d rows finished (%d new); run the same command with --resume to go on",
@@ -191,7 +192,7 @@ def run(args: argparse.Namespace) -> int:
                     writer.rows,
                     writer.rows - kept,
                 )
-            else:
+            else:  # nothing new: OUTPUT stays as it was (or absent)
                 writer.discard()
         raise
     finally:
