@@ -27,6 +27,10 @@ I64 = npt.NDArray[np.int64]
 
 #: Scores per block of the top-k bound (the accumulator is padded to a multiple of it).
 BLOCK = 1024
+#: Posting lists up to this long are gathered with their neighbours into one np.add.at.
+SHORT_LIST = 4096
+#: Candidates sorted directly; more are first narrowed with a partition.
+_SORTED = 256
 
 
 def padded_size(slots: int) -> int:
@@ -43,22 +47,54 @@ def _lookup(terms: I64, query: I64) -> I64:
     return np.where(terms[clipped] == query, clipped, -1)
 
 
+def _add_lists(
+    view: F32, segment: Segment, spans: list[tuple[int, int]], weights: list[np.float32]
+) -> None:
+    """Add several short posting lists in one ``np.add.at`` (in order: same sums as one by one)."""
+    docs = np.concatenate([segment.docs[a:b] for a, b in spans])
+    values = np.concatenate([segment.values[a:b] for a, b in spans])
+    lengths = [b - a for a, b in spans]
+    values *= np.repeat(np.asarray(weights, dtype=np.float32), lengths)
+    np.add.at(view, docs, values)
+
+
 def accumulate(segments: Sequence[Segment], indices: I64, weights: F32, scores: F32) -> None:
-    """Add the query's dot product with every document into *scores* (indexed by slot)."""
+    """Add the query's dot product with every document into *scores* (indexed by slot).
+
+    Query terms are applied in ascending order; runs of short posting lists are gathered into
+    one ``np.add.at`` (the per-call overhead dominates them), a long list or a dense row is
+    applied on its own, so every document's sum is formed in the same order.
+    """
     for segment in segments:
         if segment.count == 0:
             continue
         view = scores[segment.base : segment.base + segment.count]
-        sparse = _lookup(segment.terms, indices).tolist()
+        sparse = _lookup(segment.terms, indices)
+        found = sparse >= 0
+        starts = np.full(indices.size, -1, dtype=np.int64)
+        ends = np.full(indices.size, -1, dtype=np.int64)
+        starts[found] = segment.offsets[sparse[found]]
+        ends[found] = segment.offsets[sparse[found] + 1]
         dense = _lookup(segment.dense_terms, indices).tolist()
-        offsets = segment.offsets
-        for term, (where, row) in enumerate(zip(sparse, dense, strict=True)):
-            weight = weights[term]
-            if where >= 0:
-                start, end = int(offsets[where]), int(offsets[where + 1])
-                np.add.at(view, segment.docs[start:end], segment.values[start:end] * weight)
+        short: list[tuple[int, int]] = []
+        short_weights: list[np.float32] = []
+        for term, (start, end, row) in enumerate(
+            zip(starts.tolist(), ends.tolist(), dense, strict=True)
+        ):
+            if start >= 0 and end - start <= SHORT_LIST:
+                short.append((start, end))
+                short_weights.append(weights[term])
+                continue
+            if short and (start >= 0 or row >= 0):
+                _add_lists(view, segment, short, short_weights)
+                short, short_weights = [], []
+            if start >= 0:
+                products = segment.values[start:end] * weights[term]
+                np.add.at(view, segment.docs[start:end], products)
             elif row >= 0:
-                view += segment.dense[row] * weight
+                view += segment.dense[row] * weights[term]
+        if short:
+            _add_lists(view, segment, short, short_weights)
 
 
 def top_k(scores: F32, k: int) -> tuple[I64, F32]:
@@ -74,5 +110,10 @@ def top_k(scores: F32, k: int) -> tuple[I64, F32]:
     else:
         candidates = np.flatnonzero(scores > 0)
     found = scores[candidates]
+    if found.size > max(k, _SORTED):
+        # Keep the k largest and everything tied with the k-th, then sort just those.
+        kth = np.partition(found, found.size - k)[found.size - k]
+        kept = found >= kth
+        candidates, found = candidates[kept], found[kept]
     order = np.lexsort((candidates, -found))[:k]
     return candidates[order].astype(np.int64), found[order]
