@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from spladekit import SparseIndex, SparseVector, SpladeEncoder
-from spladekit.index import build, sparse_index
+from spladekit.index import build, score, sparse_index
 
 from support.checks import QUERIES
 from support.documents import DOCUMENTS
@@ -39,7 +39,10 @@ def test_top_k_matches_brute_force(corpus: list[SparseVector], queries: list[Spa
     assert swaps == 0
 
 
-def test_dense_rows_score_like_posting_lists(monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.mark.parametrize("row_block", [score.ROW_BLOCK, 1000])
+def test_dense_rows_score_like_posting_lists(
+    monkeypatch: pytest.MonkeyPatch, row_block: int
+) -> None:
     # A segment this large keeps its commonest terms as dense rows; scores must not change.
     documents = random_vectors(build.MIN_DENSE_DOCUMENTS + 500, 60, seed=3, exponent=1.1)
     queries = random_vectors(6, 30, seed=4, exponent=1.1)
@@ -48,6 +51,7 @@ def test_dense_rows_score_like_posting_lists(monkeypatch: pytest.MonkeyPatch) ->
     index.add(ids, documents)
     segment = index._state.segments[0]
     assert segment.dense_terms.size > 0 and segment.docs.size > 0
+    monkeypatch.setattr(score, "ROW_BLOCK", row_block)
     monkeypatch.setattr(build, "MIN_DENSE_DOCUMENTS", 10**9)
     sparse_only = SparseIndex()
     sparse_only.add(ids, documents)
