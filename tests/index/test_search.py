@@ -187,8 +187,8 @@ def test_real_encodes_match_brute_force(encoder: SpladeEncoder) -> None:
         expected = brute_force_top(ids, vectors, query, 5)
         assert_same_ranking(index.search(query, 5), expected)
         # The score is the vectors' own dot product.
-        for hit, score in index.search(query, 5):
-            assert score == pytest.approx(query.dot(vectors[ids.index(hit)]), rel=1e-6)
+        for hit, found in index.search(query, 5):
+            assert found == pytest.approx(query.dot(vectors[ids.index(hit)]), rel=1e-6)
 
 
 def test_real_splade_tiny_on_scifact_matches_brute_force(shared_data: Path) -> None:
