@@ -31,3 +31,34 @@ def test_every_module_is_small_and_says_what_it_is_for() -> None:
 
 def test_the_package_is_typed() -> None:
     assert (SRC / "spladekit" / "py.typed").is_file()
+
+
+def _readme_tree() -> set[str]:
+    """The module paths README's Development tree names (two spaces of indent per folder)."""
+    text = (SRC.parent / "README.md").read_text(encoding="utf-8")
+    block = text.split("```text\nsrc/spladekit/\n", 1)[1].split("```", 1)[0]
+    folders: list[str] = []
+    named = set()
+    for line in block.splitlines():
+        depth = (len(line) - len(line.lstrip(" "))) // 2 - 1
+        if depth < 0 or not line.strip():
+            break  # tests/, benchmarks/ ... are outside src/spladekit
+        name = line.split()[0]
+        del folders[depth:]
+        if name.endswith("/"):
+            folders.append(name.rstrip("/"))
+        else:
+            named.add("/".join([*folders, name]))
+    return named
+
+
+def test_the_readme_tree_names_every_module_and_only_those() -> None:
+    package = SRC / "spladekit"
+    modules = {str(p.relative_to(package)) for p in package.rglob("*.py")}
+    # a sub-package's __init__.py is named by its folder's line
+    required = {m for m in modules if not m.endswith("/__init__.py")}
+    named = _readme_tree()
+    assert sorted(required - named) == [], "modules missing from README's Development tree"
+    assert sorted(named - modules) == [], (
+        "README's Development tree names modules that do not exist"
+    )
