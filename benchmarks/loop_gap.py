@@ -14,6 +14,7 @@ import json
 import statistics
 import sys
 import time
+import warnings
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
@@ -58,6 +59,9 @@ def main() -> None:
     from spladekit import SpladeEncoder
     from spladekit.langchain import SpladeQdrantSparseEmbeddings
     from spladekit.llama_index import SpladeSparseEmbedding
+    from spladekit.pipeline.tokenize import TruncationWarning
+
+    warnings.simplefilter("ignore", TruncationWarning)  # SciFact abstracts over 512 tokens
 
     texts = (load_corpus() * 2)[: args.texts]
     encoder = SpladeEncoder(args.model)

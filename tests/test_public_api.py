@@ -17,6 +17,7 @@ FRAMEWORKS = ("langchain", "llama_index", "qdrant_client", "pymilvus")
 
 def test_all_is_pinned() -> None:
     assert spladekit.__all__ == [
+        "DamagedCacheWarning",
         "EvaluationResult",
         "IndexBusyError",
         "IndexFormatError",
@@ -30,6 +31,7 @@ def test_all_is_pinned() -> None:
         "SparseVector",
         "SpladeEncoder",
         "SpladeError",
+        "TruncationWarning",
         "__version__",
         "evaluate",
     ]

@@ -21,11 +21,14 @@ from spladekit.errors import (
 )
 from spladekit.evaluation import EvaluationResult, evaluate
 from spladekit.index import SparseIndex
+from spladekit.model.cache import DamagedCacheWarning
+from spladekit.pipeline.tokenize import TruncationWarning
 from spladekit.vector import SparseVector
 
 __version__ = "0.2.0.dev0"
 
 __all__ = [
+    "DamagedCacheWarning",
     "EvaluationResult",
     "IndexBusyError",
     "IndexFormatError",
@@ -39,6 +42,7 @@ __all__ = [
     "SparseVector",
     "SpladeEncoder",
     "SpladeError",
+    "TruncationWarning",
     "__version__",
     "evaluate",
 ]
