@@ -221,6 +221,22 @@ def test_batches_without_ray(tiny_model_dir: Path, encoder: SpladeEncoder) -> No
     assert from_table(udf(dictionary)) == expected
 
 
+def test_threads_and_the_gpu_hint_follow_the_resources_ray_assigned(
+    tiny_model_dir: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    import spladekit.ray as spladekit_ray
+
+    monkeypatch.setattr(spladekit_ray, "_actor_resources", lambda: {"CPU": 3.0, "GPU": 1.0})
+    with caplog.at_level("WARNING", logger="spladekit.ray"):
+        udf = SpladeBatchEncoder(tiny_model_dir)
+    assert udf.encoder._documents.session.threads == 3
+    assert "holds 1.0 GPU(s) but runs on the CPU" in caplog.text
+    caplog.clear()
+    with caplog.at_level("WARNING", logger="spladekit.ray"):
+        SpladeBatchEncoder(tiny_model_dir, providers=["CPUExecutionProvider"], threads=1)
+    assert caplog.text == ""  # providers given: the caller chose
+
+
 def test_bad_batches_name_the_row_or_the_column(tiny_model_dir: Path) -> None:
     udf = SpladeBatchEncoder(tiny_model_dir, id_column="id")
     with pytest.raises(
