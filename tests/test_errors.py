@@ -156,7 +156,10 @@ BAD_LOAD_OPTIONS: list[tuple[dict[str, Any], str]] = [
     ({"stride": -3}, r"stride .* got -3"),
     ({"stride": 511}, r"stride must be at most 510 .* got 511"),
     ({"max_length": 16, "stride": 15}, r"stride must be at most 14 .* got 15"),
-    ({"long_documents": "cut"}, r"long_documents must be 'window' or 'truncate', got 'cut'"),
+    (
+        {"long_documents": "cut"},
+        r"long_documents must be 'truncate' or 'window' or 'best-window', got 'cut'",
+    ),
     ({"token_budget": 0}, r"token_budget must be a positive integer, got 0"),
     ({"threads": 0}, r"threads must be a positive integer or None, got 0"),
     (
@@ -178,7 +181,9 @@ def test_bad_load_options_raise_input_error(
 
 
 def test_edge_options_that_are_valid(tiny_model_dir: Path) -> None:
-    edge = SpladeEncoder.from_pretrained(tiny_model_dir, max_length=3, stride=1, top_k=1)
+    edge = SpladeEncoder.from_pretrained(
+        tiny_model_dir, max_length=3, stride=1, top_k=1, long_documents="window"
+    )
     assert edge.max_length == 3
     assert len(edge.encode_documents(["the moon rover"])[0]) == 1
     assert SpladeEncoder.from_pretrained(tiny_model_dir, max_length=512, stride=510).stride == 510
@@ -239,16 +244,21 @@ def test_missing_model_file_option(tiny_model_dir: Path) -> None:
 def test_broken_onnx_file(tmp_path: Path) -> None:
     folder = write_model_folder(tmp_path / "m")
     (folder / "model.onnx").write_bytes(b"this is not a protobuf")
-    with pytest.raises(ModelFormatError, match=r"ONNX Runtime cannot load .*model\.onnx") as info:
+    with pytest.raises(ModelFormatError, match=r"cannot read ONNX model .*model\.onnx") as info:
         SpladeEncoder.from_pretrained(folder)
     assert isinstance(info.value, ValueError)
+    assert info.value.__cause__ is not None  # the protobuf DecodeError, chained
+    with pytest.raises(ModelFormatError, match=r"ONNX Runtime cannot load .*model\.onnx"):
+        SpladeEncoder.from_pretrained(folder, optimize=False)  # run as exported: ORT reads it
 
 
-def test_broken_tokenizer_file(tmp_path: Path) -> None:
+@pytest.mark.parametrize("content", ['{"version": "1.0", "model": 3}', '{"version": "1.', "\udcff"])
+def test_broken_tokenizer_file(tmp_path: Path, content: str) -> None:
     folder = write_model_folder(tmp_path / "m")
-    (folder / "tokenizer.json").write_text('{"version": "1.0", "model": 3}')
-    with pytest.raises(ModelFormatError, match=r"cannot read tokenizer .*tokenizer\.json"):
+    (folder / "tokenizer.json").write_text(content, errors="surrogateescape")
+    with pytest.raises(ModelFormatError, match=r"cannot read tokenizer .*tokenizer\.json") as info:
         SpladeEncoder.from_pretrained(folder)
+    assert info.value.__cause__ is not None
 
 
 def test_output_that_is_not_token_logits(tmp_path: Path) -> None:
@@ -263,11 +273,20 @@ def test_output_vocab_that_does_not_match_the_tokenizer(tmp_path: Path) -> None:
         SpladeEncoder.from_pretrained(folder)
 
 
-def test_unreadable_config_falls_back_to_defaults(tmp_path: Path) -> None:
+def test_unreadable_config_is_refused_naming_the_file(tmp_path: Path) -> None:
+    # A config.json that is not JSON is a damaged download: its max length (and with it every
+    # vector of a long text) would silently change if we fell back to defaults.
     folder = write_model_folder(tmp_path / "m", max_length=64)
     (folder / "config.json").write_text("not json")
+    with pytest.raises(ModelFormatError, match=r"config\.json: it is not valid JSON"):
+        SpladeEncoder.from_pretrained(folder)
+
+
+def test_tokenizer_config_that_is_not_an_object_is_refused(tmp_path: Path) -> None:
+    folder = write_model_folder(tmp_path / "m", max_length=64)
     (folder / "tokenizer_config.json").write_text("[]")
-    assert SpladeEncoder.from_pretrained(folder).max_length == 512
+    with pytest.raises(ModelFormatError, match=r"tokenizer_config\.json"):
+        SpladeEncoder.from_pretrained(folder)
 
 
 def _rewired(folder: Path, rename: dict[str, str], float_inputs: bool = False) -> Path:

@@ -21,6 +21,7 @@ from spladekit import SpladeEncoder
 from spladekit._adapters import shapes
 
 from support.hub_server import HubServer, folder_files
+from support.tiny_checkpoint import write_checkpoint, write_router
 from support.tiny_model import write_model_folder
 
 TEXT = "Chandrayaan-3 is India's third lunar mission"
@@ -29,6 +30,18 @@ QDRANT_REPO = "Qdrant/Splade_PP_en_v1"
 ODD_REPO = "someorg/odd-layout"
 BOTH_REPO = "someorg/both-layouts"
 SUB_REPO = "someorg/onnx-subfolder"
+WEIGHTS_REPO = "someorg/splade-weights"
+PICKLE_REPO = "someorg/splade-pickle"
+ROUTER_REPO = "someorg/splade-router"
+#: What building a repo that holds only weights needs, and nothing more.
+NEEDED_WEIGHTS = {"config.json", "model.safetensors", "tokenizer.json", "tokenizer_config.json"}
+#: Files weights-only repos carry that must never be downloaded.
+WEIGHT_EXTRAS = {
+    "pytorch_model.bin": b"p" * 500,
+    "tf_model.h5": b"h" * 300,
+    "flax_model.msgpack": b"f" * 300,
+    "README.md": b"# splade weights\n",
+}
 #: What an encoder needs from a repo laid out like Qdrant/Splade_PP_en_v1, and nothing more.
 NEEDED = {"model.onnx", "tokenizer.json", "config.json", "tokenizer_config.json"}
 #: Files real repos carry beside the ONNX export that must never be downloaded.
@@ -81,8 +94,24 @@ def local_vector(tiny_model_dir: Path) -> tuple[list[int], list[float]]:
     )
 
 
+@pytest.fixture(scope="module")
+def weight_files(tmp_path_factory: pytest.TempPathFactory) -> dict[str, bytes]:
+    return folder_files(write_checkpoint(tmp_path_factory.mktemp("hubweights") / "m", seed=31))
+
+
+@pytest.fixture(scope="module")
+def router_files(tmp_path_factory: pytest.TempPathFactory) -> dict[str, bytes]:
+    folder, _ = write_router(tmp_path_factory.mktemp("hubrouter") / "m", seed=32)
+    return folder_files(folder)
+
+
 @pytest.fixture
-def hub(model_files: dict[str, bytes], other_model: bytes) -> Iterator[HubServer]:
+def hub(
+    model_files: dict[str, bytes],
+    other_model: bytes,
+    weight_files: dict[str, bytes],
+    router_files: dict[str, bytes],
+) -> Iterator[HubServer]:
     odd = {k: v for k, v in model_files.items() if k != "model.onnx"}
     odd["weights/splade.onnx"] = model_files["model.onnx"]
     repos = {
@@ -96,6 +125,18 @@ def hub(model_files: dict[str, bytes], other_model: bytes) -> Iterator[HubServer
             "onnx/model.onnx": model_files["model.onnx"],
             "onnx/model_optimized.onnx": other_model,
             **EXTRAS,
+        },
+        # Safetensors repos: weights only (built), and weights beside an export.
+        WEIGHTS_REPO: {**weight_files, **WEIGHT_EXTRAS, "onnx/model.onnx": other_model},
+        PICKLE_REPO: {
+            **{k: v for k, v in weight_files.items() if k != "model.safetensors"},
+            "pytorch_model.bin": b"p" * 500,
+        },
+        ROUTER_REPO: {
+            **router_files,
+            "document_0_MLMTransformer/pytorch_model.bin": b"p" * 500,
+            "document_0_MLMTransformer/onnx/model.onnx": other_model,
+            "query_0_SparseStaticEmbedding/pytorch_model.bin": b"p" * 500,
         },
     }
     with HubServer(repos) as server:
@@ -267,3 +308,87 @@ def test_only_the_first_layout_present_is_fetched(
     offline = load(hub.url, home, repo, offline=True)  # the cache is complete for what we use
     assert offline.get("model") == result["model"], offline
     assert hub.requests == []
+
+
+def test_a_weights_repo_builds_fetching_only_what_it_needs(
+    hub: HubServer, tmp_path: Path, weight_files: dict[str, bytes]
+) -> None:
+    folder = tmp_path / "local"
+    for name, data in weight_files.items():
+        (folder / name).parent.mkdir(parents=True, exist_ok=True)
+        (folder / name).write_bytes(data)
+    expected = shapes.to_lists(SpladeEncoder(folder).encode_documents([TEXT])[0])
+    home = tmp_path / "home"
+    result = load(hub.url, home, WEIGHTS_REPO, format="safetensors")
+    assert "error" not in result, result
+    assert result["vector"] == [list(x) for x in expected]
+    assert set(hub.fetched()) == NEEDED_WEIGHTS  # no .bin, no .h5, no onnx/
+    assert len(hub.fetched()) == len(NEEDED_WEIGHTS)
+    assert requested_files(hub) == NEEDED_WEIGHTS
+    # A second load from the filled cache, offline by flag: no request, nothing built again.
+    hub.requests.clear()
+    offline = load(hub.url, home, WEIGHTS_REPO, offline=True, format="safetensors")
+    assert offline.get("model") == result["model"], offline
+    assert hub.requests == []
+
+
+def test_a_filled_weights_cache_works_with_the_server_stopped(
+    hub: HubServer, tmp_path: Path
+) -> None:
+    home = tmp_path / "home"
+    first = load(hub.url, home, WEIGHTS_REPO, format="safetensors")
+    assert "error" not in first, first
+    url = hub.url
+    hub.stop()
+    cached = load(url, home, WEIGHTS_REPO, local_files_only=True, format="safetensors")
+    assert cached.get("vector") == first["vector"], cached
+
+
+def test_auto_prefers_the_export_and_never_fetches_the_weights(
+    hub: HubServer, tmp_path: Path
+) -> None:
+    result = load(hub.url, tmp_path / "home", WEIGHTS_REPO)
+    assert "error" not in result, result
+    assert result["model"].endswith("onnx/model.onnx")
+    assert set(hub.fetched()) == NEEDED_WEIGHTS - {"model.safetensors"} | {"onnx/model.onnx"}
+
+
+def test_a_pickle_only_repo_is_refused_without_downloading_the_pickle(
+    hub: HubServer, tmp_path: Path
+) -> None:
+    result = load(hub.url, tmp_path / "home", PICKLE_REPO)
+    assert result["error"] == "ModelFormatError", result
+    assert "pytorch_model.bin" in result["message"] and "never loads" in result["message"]
+    assert "model.safetensors" in result["message"]
+    assert "pytorch_model.bin" not in requested_files(hub)
+
+
+def test_a_router_repo_fetches_its_modules_and_not_their_pickles(
+    hub: HubServer, tmp_path: Path
+) -> None:
+    home = tmp_path / "home"
+    result = load(hub.url, home, ROUTER_REPO, format="safetensors")
+    assert "error" not in result, result
+    needed = {
+        "modules.json",
+        "router_config.json",
+        "document_0_MLMTransformer/config.json",
+        "document_0_MLMTransformer/model.safetensors",
+        "document_0_MLMTransformer/tokenizer.json",
+        "document_0_MLMTransformer/tokenizer_config.json",
+        "document_1_SpladePooling/config.json",
+        "query_0_SparseStaticEmbedding/config.json",
+        "query_0_SparseStaticEmbedding/model.safetensors",
+    }
+    assert set(hub.fetched()) == needed  # no pickles, no export, no query tokenizer
+    assert len(hub.fetched()) == len(needed)
+    hub.requests.clear()
+    offline = load(hub.url, home, ROUTER_REPO, offline=True, format="safetensors")
+    assert offline.get("vector") == result["vector"], offline
+    assert hub.requests == []
+    # Left to choose, the same repo runs the MLM module's export instead of its weights.
+    hub.requests.clear()
+    auto = load(hub.url, tmp_path / "other-home", ROUTER_REPO)
+    assert auto["model"].endswith("document_0_MLMTransformer/onnx/model.onnx"), auto
+    swapped = needed - {"document_0_MLMTransformer/model.safetensors"}
+    assert set(hub.fetched()) == swapped | {"document_0_MLMTransformer/onnx/model.onnx"}

@@ -123,7 +123,7 @@ def test_two_encoder_model_from_the_table(tmp_path: Path, monkeypatch: pytest.Mo
     def from_cache(repo_id: str, patterns: list[str], **_: object) -> Path:
         return cache / f"models--{repo_id.replace('/', '--')}" / "snapshots" / "rev"
 
-    monkeypatch.setattr(hub, "_download", from_cache)
+    monkeypatch.setattr(hub, "download", from_cache)
     pair = SpladeEncoder.from_pretrained(known.model)
     assert pair.query_mode == "query_model"
     query_only = SpladeEncoder.from_pretrained(known.query_model)

@@ -12,6 +12,7 @@ import asyncio
 import logging
 import os
 import warnings
+import weakref
 from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
@@ -74,9 +75,25 @@ def take_encoder(
     return encoder
 
 
+#: One encode at a time per event loop. ONNX Runtime already spreads one encode over every
+#: core; LlamaIndex's ``aget_text_embedding_batch`` gathers a coroutine per batch, and without
+#: this each would take a pool thread and all of them would fight the loop for the CPU.
+_TURNS: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Semaphore] = (
+    weakref.WeakKeyDictionary()
+)
+
+
 async def in_thread(function: Callable[[_T], _R], argument: _T) -> _R:
-    """Run a blocking encode in a worker thread (the encoder is thread-safe)."""
-    return await asyncio.to_thread(function, argument)
+    """Run a blocking encode in a worker thread, one at a time per event loop.
+
+    The loop keeps running meanwhile; waiting encodes wait as coroutines, not as pool threads.
+    """
+    loop = asyncio.get_running_loop()
+    turn = _TURNS.get(loop)
+    if turn is None:
+        turn = _TURNS[loop] = asyncio.Semaphore(1)
+    async with turn:
+        return await asyncio.to_thread(function, argument)
 
 
 class EncoderHolder:

@@ -19,6 +19,8 @@ from llama_index.core.constants import DEFAULT_EMBED_BATCH_SIZE  # noqa: E402
 from spladekit._adapters import shapes  # noqa: E402
 from spladekit._adapters.base import in_thread, take_encoder  # noqa: E402
 from spladekit.encoder import SpladeEncoder  # noqa: E402
+from spladekit.options import check_positive  # noqa: E402
+from spladekit.pipeline.text import check_encodable, check_texts  # noqa: E402
 
 if TYPE_CHECKING:
     from typing_extensions import Unpack
@@ -55,15 +57,9 @@ class SpladeSparseEmbedding(BaseSparseEmbedding):
         num_workers: int | None = None,
         **options: Unpack[EncoderOptions],
     ) -> None:
-        if (
-            isinstance(embed_batch_size, bool)
-            or not isinstance(embed_batch_size, int)
-            or not 1 <= embed_batch_size <= _MAX_EMBED_BATCH_SIZE
-        ):
-            msg = (
-                f"embed_batch_size must be an integer from 1 to {_MAX_EMBED_BATCH_SIZE}, "
-                f"got {embed_batch_size!r}"
-            )
+        check_positive("embed_batch_size", embed_batch_size, allow_none=False)
+        if embed_batch_size > _MAX_EMBED_BATCH_SIZE:
+            msg = f"embed_batch_size must be at most {_MAX_EMBED_BATCH_SIZE} (LlamaIndex's bound), got {embed_batch_size}"
             raise InputError(msg)
         built = take_encoder(type(self).__name__, model, encoder, dict(options))
         super().__init__(
@@ -80,6 +76,24 @@ class SpladeSparseEmbedding(BaseSparseEmbedding):
     def encoder(self) -> SpladeEncoder:
         """The shared encoder (not copied: several adapters may hold the same one)."""
         return self._encoder
+
+    def get_text_embedding_batch(
+        self, texts: list[str], show_progress: bool = False, **kwargs: Any
+    ) -> list[SparseEmbedding]:
+        """Embed *texts* in batches of ``embed_batch_size`` (LlamaIndex's batching).
+
+        The whole list is checked first: a bare str is refused (LlamaIndex would embed it
+        character by character) and a bad item is named by its position in *texts*.
+        """
+        checked = _checked(texts)
+        return super().get_text_embedding_batch(checked, show_progress=show_progress, **kwargs)
+
+    async def aget_text_embedding_batch(
+        self, texts: list[str], show_progress: bool = False
+    ) -> list[SparseEmbedding]:
+        """:meth:`get_text_embedding_batch` with each batch encoded off the event loop."""
+        checked = _checked(texts)
+        return await super().aget_text_embedding_batch(checked, show_progress=show_progress)
 
     def _get_query_embedding(self, query: str) -> SparseEmbedding:
         return shapes.to_dict(self._encoder.encode_query(query))
@@ -99,6 +113,12 @@ class SpladeSparseEmbedding(BaseSparseEmbedding):
 
     async def _aget_text_embeddings(self, texts: list[str]) -> list[SparseEmbedding]:
         return await in_thread(self._get_text_embeddings, texts)
+
+
+def _checked(texts: object) -> list[str]:
+    checked = check_texts(texts)
+    check_encodable(checked)
+    return checked
 
 
 def encoder_of(source: Any) -> SpladeEncoder:

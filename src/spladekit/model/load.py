@@ -1,7 +1,8 @@
 """Load: located files → the runnable pieces an encoder needs, for documents and for queries.
 
-One decision lives here: which graph a session runs — the prepared copy (default), its int8
-copy, or the model as exported (``optimize=False``, or when it cannot be prepared).
+One decision lives here: which graph a session runs. For an export: the prepared copy
+(default), its int8 copy, or the model as exported (``optimize=False``, or when it cannot be
+prepared). For safetensors weights: the graph built from them, or its int8 copy.
 """
 
 from __future__ import annotations
@@ -11,10 +12,15 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
+
 from spladekit.errors import InputError, ModelFormatError, ModelNotFoundError
+from spladekit.model.build import build_model
+from spladekit.model.build.safetensors import Checkpoint
+from spladekit.model.cache import deferred_checks
 from spladekit.model.catalog import KNOWN_MODELS
 from spladekit.model.locate import ModelFiles, locate_model
-from spladekit.model.prepare import prepare_model
+from spladekit.model.prepare import NotPreparableError, prepare_model
 from spladekit.options import EncoderOptions, Quantize
 from spladekit.pipeline.lookup import QueryWeightTable
 from spladekit.pipeline.pool import Activation
@@ -59,11 +65,42 @@ def runnable_graph(source: Path, *, optimize: bool, quantize: Quantize | None) -
         return source
     try:
         return prepare_model(source, quantize=quantize)
-    except (ModelFormatError, OSError, ValueError) as error:  # ValueError: the wire codec's
+    except (NotPreparableError, OSError) as error:  # OSError: the cache cannot be written
         if quantize is not None:
             raise
         logger.warning("running %s as exported: it could not be prepared (%s)", source, error)
         return source
+
+
+def _graph(files: ModelFiles, settings: EncoderOptions) -> tuple[Path, Path]:
+    """(the graph a session runs, the model it came from) for located *files*."""
+    if files.format == "onnx":
+        graph = runnable_graph(
+            files.model, optimize=settings["optimize"], quantize=settings["quantize"]
+        )
+        return graph, files.model
+    if files.config is None:  # locate never returns weights without their config
+        msg = f"{files.model} has no config.json"
+        raise ModelNotFoundError(msg)
+    if not settings["optimize"]:
+        logger.info("optimize=False has no effect on %s: its graph is built pooled", files.model)
+    graph = build_model(files.config, files.model, quantize=settings["quantize"])
+    return graph, graph
+
+
+def _activation(files: ModelFiles) -> Activation:
+    """How logits become weights: as the folder's SpladePooling says, else the catalog."""
+    known = files.known.activation if files.known else None
+    if files.layout is None:
+        return known or "log1p_relu"
+    if known is not None and known != files.layout.activation:
+        logger.warning(
+            "%s: its SpladePooling config gives %s, spladekit's table %s; following the config",
+            files.root,
+            files.layout.activation,
+            known,
+        )
+    return files.layout.activation
 
 
 def load_model(files: ModelFiles, settings: EncoderOptions) -> LoadedModel:
@@ -76,29 +113,62 @@ def load_model(files: ModelFiles, settings: EncoderOptions) -> LoadedModel:
         raise InputError(msg)
     limit = max_length or stated or (known.max_length if known else None)
     tokenizer = TextTokenizer.from_file(files.tokenizer, limit or _DEFAULT_MAX_LENGTH)
-    graph = runnable_graph(
-        files.model, optimize=settings["optimize"], quantize=settings["quantize"]
-    )
-    session = MaskedLMSession(
-        graph,
-        vocab_size=tokenizer.vocab_size,
-        providers=settings["providers"],
-        threads=settings["threads"],
-        source=files.model,
-    )
+
+    def open_session() -> MaskedLMSession:
+        graph, source = _graph(files, settings)
+        return MaskedLMSession(
+            graph,
+            vocab_size=tokenizer.vocab_size,
+            providers=settings["providers"],
+            threads=settings["threads"],
+            source=source,
+        )
+
+    # A cached graph's bytes are checked while ONNX Runtime reads them to create the session;
+    # if they turn out damaged, the entry is rebuilt and the session made again.
+    session: MaskedLMSession | None
+    with deferred_checks() as checks:
+        try:
+            session = open_session()
+        except ModelFormatError:
+            if not checks.damaged():
+                raise
+            session = None
+    if session is None or checks.damaged():
+        session = open_session()
     return LoadedModel(
         tokenizer=tokenizer,
         session=session,
-        activation=known.activation if known else "log1p_relu",
+        activation=_activation(files),
         drop_special_tokens=known.drop_special_tokens if known else False,
     )
+
+
+def _static_weights(path: Path, tokenizer: TextTokenizer) -> QueryWeightTable:
+    """A SparseStaticEmbedding's ``weight`` (one per vocabulary id) as the query table."""
+    weight = Checkpoint(path).float32("weight")
+    if weight.ndim != 1 or weight.size > tokenizer.vocab_size:
+        msg = (
+            f"{path}: the query weights have shape {weight.shape}, not one weight per token "
+            f"of the {tokenizer.vocab_size}-token vocabulary"
+        )
+        raise ModelFormatError(msg)
+    if not np.all(np.isfinite(weight)) or bool((weight < 0).any()):
+        msg = f"{path}: the query weights must be finite numbers >= 0"
+        raise ModelFormatError(msg)
+    table = np.zeros(tokenizer.vocab_size, dtype=np.float32)
+    table[: weight.size] = weight  # sentence-transformers sizes a table from idf.json this way
+    # SparseStaticEmbedding weighs every token of the query as tokenized without special
+    # tokens, as the table's content ids are: nothing more is skipped.
+    return QueryWeightTable(table)
 
 
 def load_models(model: str | os.PathLike[str], settings: EncoderOptions) -> ModelSet:
     """Locate and load *model*'s document side and its query side (a model, a table, or none).
 
-    The query side comes from ``query_model=``, else the catalog's partner model, else an
-    ``idf.json`` beside the model (inference-free queries).
+    The query side comes from ``query_model=``, else the catalog's partner model, else a
+    sentence-transformers Router's SparseStaticEmbedding, else an ``idf.json`` beside the model
+    (inference-free queries).
     """
 
     def locate(source: str | os.PathLike[str], file: str | None = None) -> ModelFiles:
@@ -108,6 +178,7 @@ def load_models(model: str | os.PathLike[str], settings: EncoderOptions) -> Mode
             cache_dir=settings["cache_dir"],
             local_files_only=settings["local_files_only"],
             model_file=file,
+            format=settings["format"],
         )
 
     files = locate(model, settings["model_file"])
@@ -115,11 +186,13 @@ def load_models(model: str | os.PathLike[str], settings: EncoderOptions) -> Mode
     query_source = settings["query_model"] or (files.known.query_model if files.known else None)
     queries = load_model(locate(query_source), settings) if query_source is not None else None
     weights = None
-    if queries is None and files.known is not None and files.known.query == "idf":
+    if queries is None and files.query_weights is not None:
+        weights = _static_weights(files.query_weights, documents.tokenizer)
+    elif queries is None and files.known is not None and files.known.query == "idf":
         if files.idf is None:
             msg = f"{files.known.model} encodes queries with idf.json, but {files.root} has none"
             raise ModelNotFoundError(msg)
-    if queries is None and files.idf is not None:
+    if queries is None and weights is None and files.idf is not None:
         skip = documents.tokenizer.special_ids
         weights = QueryWeightTable.from_file(files.idf, documents.tokenizer, skip_ids=skip)
     name = files.known.model if files.known else os.fspath(model)

@@ -7,6 +7,7 @@ ids, cuts an over-long text, or splits it into overlapping windows that each fit
 
 from __future__ import annotations
 
+import json
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -17,8 +18,10 @@ import numpy.typing as npt
 from tokenizers import Tokenizer
 
 from spladekit.errors import InputError, ModelFormatError
+from spladekit.files import read_text
+from spladekit.pipeline.text import unencodable
 
-__all__ = ["Segments", "TextTokenizer", "TokenIds", "warn_truncated"]
+__all__ = ["Segments", "TextTokenizer", "TokenIds", "TruncationWarning", "warn_truncated"]
 
 TokenIds = npt.NDArray[np.int64]
 
@@ -58,11 +61,19 @@ class TextTokenizer:
 
     @classmethod
     def from_file(cls, path: str | Path, max_length: int) -> TextTokenizer:
-        """Load ``tokenizer.json``; a broken file raises :class:`ModelFormatError`."""
+        """Load ``tokenizer.json``; an unreadable or broken file raises :class:`ModelFormatError`."""
+        text = read_text(Path(path), "tokenizer")
         try:
-            tokenizer = Tokenizer.from_file(str(path))
-        except Exception as error:  # tokenizers raises a bare Exception on bad JSON
-            msg = f"cannot read tokenizer {path}: {error}"
+            json.loads(text)  # names a damaged file before the tokenizer's untyped error can
+        except ValueError as error:
+            msg = f"cannot read tokenizer {path}: it is not valid JSON: {error}"
+            raise ModelFormatError(msg) from error
+        try:
+            tokenizer = Tokenizer.from_str(text)
+        except Exception as error:
+            if type(error) is not Exception:  # tokenizers raises bare Exceptions; others are bugs
+                raise
+            msg = f"cannot read tokenizer {path}: HF tokenizers cannot load it: {error}"
             raise ModelFormatError(msg) from error
         return cls(tokenizer, max_length)
 
@@ -76,9 +87,20 @@ class TextTokenizer:
         """How many text tokens fit in one model input beside the special tokens."""
         return self.max_length - self._prefix.size - self._suffix.size
 
-    def content_ids(self, texts: Sequence[str]) -> list[TokenIds]:
-        """Token ids of each text without special tokens (empty for blank text)."""
-        encodings = self._tokenizer.encode_batch(list(texts), add_special_tokens=False)
+    def content_ids(
+        self, texts: Sequence[str], *, offset: int = 0, what: str = "texts"
+    ) -> list[TokenIds]:
+        """Token ids of each text without special tokens (empty for blank text).
+
+        Text that is not valid Unicode is an InputError naming ``what[offset + i]``.
+        """
+        try:
+            encodings = self._tokenizer.encode_batch(list(texts), add_special_tokens=False)
+        except TypeError as error:  # what tokenizers raises for a lone surrogate
+            found = unencodable(texts, offset=offset, what=what)
+            if found is None:
+                raise
+            raise found from error
         return [np.asarray(e.ids, dtype=np.int64) for e in encodings]
 
     def wrap(self, content: TokenIds) -> TokenIds:
@@ -99,10 +121,12 @@ class TextTokenizer:
         starts = list(range(0, content.size - size, stride)) + [content.size - size]
         return [self.wrap(content[s : s + size]) for s in starts]
 
-    def segment_texts(self, texts: Sequence[str], *, windows: bool, stride: int) -> Segments:
+    def segment_texts(
+        self, texts: Sequence[str], *, windows: bool, stride: int, offset: int, what: str
+    ) -> Segments:
         """Tokenize *texts* into model inputs; a blank text gets no segment at all."""
         out = Segments()
-        for position, content in enumerate(self.content_ids(texts)):
+        for position, content in enumerate(self.content_ids(texts, offset=offset, what=what)):
             if content.size == 0:
                 continue
             pieces = self.segments(content, windows=windows, stride=stride)
@@ -136,6 +160,18 @@ def _find_subsequence(haystack: list[int], needle: list[int]) -> int:
     return -1
 
 
+class TruncationWarning(UserWarning):
+    """Texts were cut to the model's limit; ``truncated`` holds ``(position, tokens lost)``.
+
+    A UserWarning, so the usual filters apply; the command line reads ``truncated`` to sum
+    the cuts up once instead of echoing one warning per chunk.
+    """
+
+    def __init__(self, message: str, truncated: list[tuple[int, int]]) -> None:
+        super().__init__(message)
+        self.truncated = truncated
+
+
 def warn_truncated(
     truncated: list[tuple[int, int]], *, offset: int, max_length: int, stacklevel: int
 ) -> None:
@@ -143,10 +179,10 @@ def warn_truncated(
     if not truncated:
         return
     shown = ", ".join(f"text {offset + p} lost {n}" for p, n in truncated[:10])
-    warnings.warn(
+    message = (
         f"{len(truncated)} text(s) exceeded the model's {max_length}-token limit and were "
         f"truncated ({shown} tokens{', ...' if len(truncated) > 10 else ''}); "
-        "use long_documents='window' to keep every token",
-        UserWarning,
-        stacklevel=stacklevel + 1,
+        "long_documents='window' or 'best-window' keep every token"
     )
+    at = [(offset + position, lost) for position, lost in truncated]
+    warnings.warn(TruncationWarning(message, at), stacklevel=stacklevel + 1)
