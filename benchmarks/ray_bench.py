@@ -21,6 +21,7 @@ document is the measure of Ray's own cost that load does not move. Prints a mark
 writes benchmarks/results/ray.json.
 
 python benchmarks/ray_bench.py --docs 2000 --rounds 2
+python benchmarks/ray_bench.py --setups plain "plain 2x1" "ray 1x2" "ray 2x1"   # + Ray's bare cost
 python benchmarks/ray_bench.py --model benchmarks/.cache/splade-base --docs 100   # BERT-base size
 """
 
@@ -49,6 +50,13 @@ RESULTS = BENCH / "results"
 
 
 def rss_mb() -> float:
+    """This process's peak RSS in MB: VmHWM from /proc/self/status (ru_maxrss elsewhere)."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024  # kB
+    except OSError:
+        pass
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux: KiB
 
 
@@ -126,6 +134,8 @@ def ray_worker(job: dict[str, Any]) -> dict[str, Any]:
             began = time.time()
             super().__init__(*args, **kwargs)
             self.load_s = time.time() - began
+            # The ONNX Runtime threads the actor's encoder got (from its num_cpus), as checked.
+            self.threads = self.encoder._documents.session.threads
 
         def __call__(self, batch: Any) -> Any:
             began = time.time()
@@ -139,6 +149,7 @@ def ray_worker(job: dict[str, Any]) -> dict[str, Any]:
                 "_rss": rss_mb(),
                 "_load": self.load_s,
                 "_cpu": usage.ru_utime + usage.ru_stime,
+                "_threads": self.threads,
             }
             for name, value in facts.items():
                 out = out.append_column(name, pa.array([value] * out.num_rows))
@@ -147,7 +158,9 @@ def ray_worker(job: dict[str, Any]) -> dict[str, Any]:
     actors, threads = job["actors"], job["threads"]
     texts = load_corpus(job["docs"])
     rows = [{"id": i, "text": t} for i, t in enumerate(texts)]
+    began_init = time.time()
     ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
+    init_s = time.time() - began_init  # Ray's start-up: reported, never in docs/s
     try:
         ray.data.DataContext.get_current().enable_progress_bars = False
         blocks = job["blocks"]
@@ -171,9 +184,13 @@ def ray_worker(job: dict[str, Any]) -> dict[str, Any]:
         ray.shutdown()
     starts, ends = table.column("_t0").to_pylist(), table.column("_t1").to_pylist()
     per_actor: dict[int, dict[str, float]] = {}
-    columns = ("_pid", "_rss", "_load", "_cpu")
-    for pid, rss, load, cpu in zip(*(table.column(c).to_pylist() for c in columns), strict=True):
-        actor = per_actor.setdefault(pid, {"peak_rss_mb": 0.0, "load_s": load, "cpu_s": 0.0})
+    columns = ("_pid", "_rss", "_load", "_cpu", "_threads")
+    for pid, rss, load, cpu, onnx_threads in zip(
+        *(table.column(c).to_pylist() for c in columns), strict=True
+    ):
+        actor = per_actor.setdefault(
+            pid, {"peak_rss_mb": 0.0, "load_s": load, "cpu_s": 0.0, "threads": onnx_threads}
+        )
         actor["peak_rss_mb"] = max(actor["peak_rss_mb"], rss)
         actor["cpu_s"] = max(actor["cpu_s"], cpu)  # the actor's whole life: start, load, batches
     busy = {}  # seconds inside the UDF per actor (each batch counted once)
@@ -183,6 +200,7 @@ def ray_worker(job: dict[str, Any]) -> dict[str, Any]:
         per_actor[pid]["busy_s"] = seconds
     return {
         "docs": table.num_rows,
+        "ray_init_s": init_s,
         "end_to_end_s": ended - began,
         "steady_s": max(ends) - min(starts),
         "cpu_s": cpu_after - cpu_before,
@@ -236,6 +254,17 @@ def finish(proc: subprocess.Popen[str], job: dict[str, Any]) -> dict[str, Any]:
     return result
 
 
+def cpu_model() -> str:
+    """The CPU's model name (/proc/cpuinfo), else the platform's word for it."""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
 def cpu_flags() -> str:
     try:
         flags = next(
@@ -267,6 +296,13 @@ def main() -> None:
     parser.add_argument("--batch-size", type=int, default=250, help="rows per actor call")
     parser.add_argument("--blocks", type=int, default=8, help="input blocks")
     parser.add_argument("--out", default=str(RESULTS / "ray.json"))
+    parser.add_argument(
+        "--setups",
+        nargs="+",
+        choices=list(SETUPS),
+        default=["plain", "ray 1x2", "ray 2x1"],
+        help="which setups to run ('plain 2x1': two plain 1-thread processes, Ray's bare cost)",
+    )
     parser.add_argument("--job", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.job:
@@ -276,7 +312,7 @@ def main() -> None:
 
     if not SCIFACT.exists():
         print("note: SciFact not found under ../shared; using the built-in stand-in texts")
-    names = list(SETUPS)
+    names = [name for name in SETUPS if name in args.setups]
     runs: dict[str, list[dict[str, Any]]] = {name: [] for name in names}
     for round_number in range(args.rounds):
         order = names[round_number % len(names) :] + names[: round_number % len(names)]
@@ -296,6 +332,7 @@ def main() -> None:
                 }
             result = run(job)
             runs[name].append(result)
+            report(args, names, runs, round_number + 1, quiet=True)  # kept if a later run dies
             seconds = result.get("encode_s", result.get("steady_s"))
             load_average = Path("/proc/loadavg").read_text().split()[0]
             print(
@@ -304,6 +341,29 @@ def main() -> None:
                 f"(load {load_average}, {time.strftime('%H:%M:%S')})",
                 flush=True,
             )
+
+    report(args, names, runs, args.rounds, quiet=False)
+
+
+def report(
+    args: argparse.Namespace,
+    names: list[str],
+    runs: dict[str, list[dict[str, Any]]],
+    rounds: int,
+    *,
+    quiet: bool,
+) -> None:
+    """The markdown table of the runs so far, printed unless *quiet*, and the JSON file."""
+    names = [name for name in names if runs[name]]
+    if "plain" not in names:
+        return
+
+    counts = {len(runs[name]) for name in names}
+    rounds_text = (
+        f"{rounds} rounds"
+        if counts == {rounds}
+        else "runs per setup: " + ", ".join(f"{n} {len(runs[n])}" for n in names)
+    )
 
     def best(name: str, key: str) -> dict[str, Any]:
         return min(runs[name], key=lambda r: r[key])
@@ -316,7 +376,7 @@ def main() -> None:
     plain_cpu = best("plain", "cpu_s")["cpu_s"] / plain["docs"] * 1000
     lines = [
         f"{args.docs} SciFact documents, model {Path(args.model).name}, {os.cpu_count()} CPUs "
-        f"({platform.processor() or platform.machine()}; flags: {cpu_flags()}), best of {args.rounds} rounds, "
+        f"({cpu_model()}; flags: {cpu_flags()}), best of {rounds_text}, "
         f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}",
         "",
         "| setup | docs/s | docs/s end to end | vs plain | CPU s / 1000 docs | in actors | CPU vs plain | actors busy | peak RSS per process (MB) | model load (s) |",
@@ -350,7 +410,16 @@ def main() -> None:
         summary[name] = {"fastest": fast, "end_to_end": e2e, "least_cpu": cheap}
         if fast["nnz"] != plain["nnz"]:  # batch composition can flip a weight at ~0
             lines.append(f"  (note: {name} nnz {fast['nnz']} vs plain {plain['nnz']})")
-    print("\n".join(lines))
+    inits = [r["ray_init_s"] for n in names if SETUPS[n] is not None for r in runs[n]]
+    if inits:
+        lines.append("")
+        lines.append(
+            f"Ray start-up (`ray.init`, not in any figure above): {min(inits):.1f}-{max(inits):.1f} s; "
+            "docs/s: first batch start to last batch end (actor start and model load excluded); "
+            "end to end: from `map_batches` to materialized, actor start and model load included"
+        )
+    if not quiet:
+        print("\n".join(lines))
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     Path(args.out).write_text(
         json.dumps({"table": lines, "summary": summary, "runs": runs}, indent=2) + "\n"
