@@ -30,7 +30,7 @@ from spladekit.errors import IndexBusyError, IndexFormatError, InputError, Input
 from spladekit.index import persist
 from spladekit.index.build import Segment, build, empty_segment, merge
 from spladekit.index.ids import Id, IdTable
-from spladekit.index.score import accumulate, padded_size, rescored_top_k, top_k
+from spladekit.index.score import accumulate, padded_size, top_k
 from spladekit.vector import SparseVector
 
 __all__ = ["SparseIndex"]
@@ -196,19 +196,10 @@ class SparseIndex:
     ) -> list[tuple[Id, float]]:
         if len(query) == 0 or not state.segments:
             return []
-        ranked = None
-        if accumulate(state.segments, query.indices, query.values, scores, blas=True):
-            if state.dead.size:
-                scores[state.dead] = 0.0
-            ranked = rescored_top_k(state.segments, query.indices, query.values, scores, k)
-            if ranked is None:  # mass ties: sum the plain way instead
-                scores.fill(0.0)
-                accumulate(state.segments, query.indices, query.values, scores)
-        if ranked is None:
-            if state.dead.size:
-                scores[state.dead] = 0.0
-            ranked = top_k(scores, k)
-        slots, found = ranked
+        accumulate(state.segments, query.indices, query.values, scores)
+        if state.dead.size:
+            scores[state.dead] = 0.0
+        slots, found = top_k(scores, k)
         return list(zip(self._ids.at(slots.tolist()), found.tolist(), strict=True))
 
     # --- changing --------------------------------------------------------------------------
