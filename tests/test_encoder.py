@@ -23,6 +23,7 @@ from tokenizers import Tokenizer
 
 from spladekit import SparseVector, SpladeEncoder
 from spladekit import encoder as encoder_module
+from spladekit.explanation import Explanation
 from spladekit.pipeline import run as runtime_module
 
 from support.documents import DOCUMENTS  # noqa: E402
@@ -279,6 +280,7 @@ def test_explain_lists_tokens_highest_first(encoder: SpladeEncoder) -> None:
     assert encoder.explain(vector, top_k=3) == explained[:3]
     assert encoder.explain(DOCUMENTS[0], top_k=3) == explained[:3]  # a str is encoded first
     assert encoder.explain(SparseVector.empty()) == []
+    assert isinstance(explained, Explanation) and isinstance(explained, list)
 
 
 # --- pinned numbers ------------------------------------------------------------------------------
@@ -311,8 +313,8 @@ def test_truncate_warns_how_many_tokens_were_dropped(short_model_dir: Path) -> N
     assert_close(short_vec, reference.encode("moon"))
 
 
-def test_windows_are_the_default_and_do_not_warn(short_model_dir: Path) -> None:
-    windowed = SpladeEncoder.from_pretrained(short_model_dir)
+def test_windows_do_not_warn(short_model_dir: Path) -> None:
+    windowed = SpladeEncoder.from_pretrained(short_model_dir, long_documents="window")
     assert windowed.long_documents == "window"
     with warnings.catch_warnings():
         warnings.simplefilter("error")

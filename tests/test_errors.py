@@ -156,7 +156,10 @@ BAD_LOAD_OPTIONS: list[tuple[dict[str, Any], str]] = [
     ({"stride": -3}, r"stride .* got -3"),
     ({"stride": 511}, r"stride must be at most 510 .* got 511"),
     ({"max_length": 16, "stride": 15}, r"stride must be at most 14 .* got 15"),
-    ({"long_documents": "cut"}, r"long_documents must be 'window' or 'truncate', got 'cut'"),
+    (
+        {"long_documents": "cut"},
+        r"long_documents must be 'truncate' or 'window' or 'best-window', got 'cut'",
+    ),
     ({"token_budget": 0}, r"token_budget must be a positive integer, got 0"),
     ({"threads": 0}, r"threads must be a positive integer or None, got 0"),
     (
@@ -178,7 +181,9 @@ def test_bad_load_options_raise_input_error(
 
 
 def test_edge_options_that_are_valid(tiny_model_dir: Path) -> None:
-    edge = SpladeEncoder.from_pretrained(tiny_model_dir, max_length=3, stride=1, top_k=1)
+    edge = SpladeEncoder.from_pretrained(
+        tiny_model_dir, max_length=3, stride=1, top_k=1, long_documents="window"
+    )
     assert edge.max_length == 3
     assert len(edge.encode_documents(["the moon rover"])[0]) == 1
     assert SpladeEncoder.from_pretrained(tiny_model_dir, max_length=512, stride=510).stride == 510

@@ -1,4 +1,4 @@
-"""Long documents: overlapping windows, max-pooled, instead of silent truncation."""
+"""Long documents: truncation (the default), windows max-pooled, or windows kept apart."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ import pytest
 
 from spladekit import SparseVector, SpladeEncoder
 from spladekit.errors import InputError
+from spladekit.pipeline.tokenize import TruncationWarning
 
 WORDS = "moon lunar india mission rover lander space orbit launch surface study weather".split()
 
@@ -19,19 +20,32 @@ def long_text(n_words: int, seed: int = 0) -> str:
     return " ".join(rng.choice(WORDS, n_words).tolist())
 
 
-def window_by_window(encoder: SpladeEncoder, text: str) -> SparseVector:
-    """Reference: run the model on each window alone, activate, then max across windows."""
+def window_weights(encoder: SpladeEncoder, text: str) -> list[np.ndarray]:
+    """Reference: run the model on each window alone and activate: one dense row per window."""
     path = encoder._documents
     tokenizer = path.tokenizer
     [content] = tokenizer.content_ids([text])
     windows = tokenizer.segments(content, windows=True, stride=encoder.stride)
-    pooled = np.zeros(encoder.vocab_size, dtype=np.float32)
+    rows = []
     for ids in windows:
         logits = path.session.logits(ids[None, :], np.ones((1, ids.size), dtype=np.int64))[0]
-        weights = np.log1p(np.maximum(logits, 0)).max(axis=0)
-        pooled = np.maximum(pooled, weights)
-    nz = np.flatnonzero(pooled > 0)
-    return SparseVector(nz, pooled[nz])
+        rows.append(np.log1p(np.maximum(logits, 0)).max(axis=0))
+    return rows
+
+
+def sparse(weights: np.ndarray) -> SparseVector:
+    nz = np.flatnonzero(weights > 0)
+    return SparseVector(nz, weights[nz])
+
+
+def window_by_window(encoder: SpladeEncoder, text: str) -> SparseVector:
+    """Reference: each window alone, then the max across windows."""
+    return sparse(np.max(window_weights(encoder, text), axis=0))
+
+
+def each_window(encoder: SpladeEncoder, text: str) -> list[SparseVector]:
+    """Reference: each window alone, kept apart."""
+    return [sparse(row) for row in window_weights(encoder, text)]
 
 
 def assert_close(a: SparseVector, b: SparseVector) -> None:
@@ -41,7 +55,7 @@ def assert_close(a: SparseVector, b: SparseVector) -> None:
 
 @pytest.fixture(scope="module")
 def short(short_model_dir: Path) -> SpladeEncoder:
-    return SpladeEncoder.from_pretrained(short_model_dir)
+    return SpladeEncoder.from_pretrained(short_model_dir, long_documents="window")
 
 
 def test_windows_cover_every_token_of_a_text_three_times_the_limit(short: SpladeEncoder) -> None:
@@ -59,7 +73,7 @@ def test_windows_cover_every_token_of_a_text_three_times_the_limit(short: Splade
 
 
 def test_windows_differ_from_truncation_and_keep_the_tail(short_model_dir: Path) -> None:
-    windowed = SpladeEncoder.from_pretrained(short_model_dir)
+    windowed = SpladeEncoder.from_pretrained(short_model_dir, long_documents="window")
     truncating = SpladeEncoder.from_pretrained(short_model_dir, long_documents="truncate")
     head = "moon moon moon moon moon moon moon moon moon moon moon moon moon moon"
     text = head + " weather weather weather"
@@ -73,7 +87,7 @@ def test_windows_differ_from_truncation_and_keep_the_tail(short_model_dir: Path)
 
 
 def test_short_text_is_unchanged_by_the_window_option(short_model_dir: Path) -> None:
-    windowed = SpladeEncoder.from_pretrained(short_model_dir)
+    windowed = SpladeEncoder.from_pretrained(short_model_dir, long_documents="window")
     truncating = SpladeEncoder.from_pretrained(short_model_dir, long_documents="truncate")
     texts = ["the moon orbit", "india lunar mission rover", ""]
     with warnings.catch_warnings():
@@ -96,8 +110,10 @@ def test_order_and_batch_invariance_with_windows(short: SpladeEncoder) -> None:
 
 
 def test_windows_share_batches_within_a_small_token_budget(short_model_dir: Path) -> None:
-    tight = SpladeEncoder.from_pretrained(short_model_dir, token_budget=16)
-    roomy = SpladeEncoder.from_pretrained(short_model_dir, token_budget=4096)
+    tight = SpladeEncoder.from_pretrained(short_model_dir, token_budget=16, long_documents="window")
+    roomy = SpladeEncoder.from_pretrained(
+        short_model_dir, token_budget=4096, long_documents="window"
+    )
     texts = [long_text(n, seed=n) for n in (50, 3, 90)]
     for a, b in zip(tight.encode_documents(texts), roomy.encode_documents(texts), strict=True):
         assert_close(a, b)
@@ -109,6 +125,72 @@ def test_queries_are_never_windowed(short: SpladeEncoder) -> None:
         [query] = short.encode_queries([text])
     [document] = short.encode_documents([text])
     assert query != document
+
+
+def test_truncation_is_the_default(short_model_dir: Path) -> None:
+    default = SpladeEncoder.from_pretrained(short_model_dir)
+    explicit = SpladeEncoder.from_pretrained(short_model_dir, long_documents="truncate")
+    assert default.long_documents == "truncate"
+    text = long_text(40)
+    with pytest.warns(TruncationWarning, match=r"text 1 lost \d+ tokens") as caught:
+        [_, cut] = default.encode_documents(["moon", text])
+    [record] = [w for w in caught if isinstance(w.message, TruncationWarning)]
+    assert isinstance(record.message, TruncationWarning)
+    [(position, lost)] = record.message.truncated
+    [content] = default._documents.tokenizer.content_ids([text])
+    assert position == 1 and lost == content.size - default._documents.tokenizer.content_length
+    with pytest.warns(TruncationWarning):
+        [alone] = explicit.encode_documents([text])
+    assert_close(alone, cut)
+
+
+def test_document_windows_are_the_windows_the_other_policies_combine(
+    short_model_dir: Path,
+) -> None:
+    windowed = SpladeEncoder.from_pretrained(short_model_dir, long_documents="window")
+    truncating = SpladeEncoder.from_pretrained(short_model_dir, long_documents="truncate")
+    texts = [long_text(50, seed=1), "the moon orbit", "", long_text(30, seed=2)]
+    grouped = truncating.encode_document_windows(texts)
+    assert [len(g) for g in grouped][1:3] == [1, 0] and len(grouped[0]) >= 3
+    pooled = windowed.encode_documents(texts)
+    with pytest.warns(TruncationWarning):
+        cut = truncating.encode_documents(texts)
+    for windows, whole, head in zip(grouped, pooled, cut, strict=True):
+        if not windows:
+            assert len(whole) == len(head) == 0
+            continue
+        assert_close(windows[0], head)  # the first window is the truncated text
+        merged: dict[int, float] = {}
+        for vector in windows:
+            for index, value in vector.to_dict().items():
+                merged[index] = max(merged.get(index, 0.0), value)
+        assert_close(whole, SparseVector.from_dict(merged))  # "window" max-pools them
+    alone = each_window(windowed, texts[0])
+    assert len(alone) == len(grouped[0])
+    for mine, reference in zip(grouped[0], alone, strict=True):
+        assert_close(mine, reference)
+
+
+def test_document_windows_are_pruned_one_by_one(short_model_dir: Path) -> None:
+    pruned = SpladeEncoder.from_pretrained(short_model_dir, top_k=3)
+    [windows] = pruned.encode_document_windows([long_text(60)])
+    assert len(windows) > 1 and all(len(w) == 3 for w in windows)
+
+
+def test_best_window_has_no_one_vector_per_document(short_model_dir: Path) -> None:
+    best = SpladeEncoder.from_pretrained(short_model_dir, long_documents="best-window")
+    with pytest.raises(InputError, match="encode_document_windows"):
+        best.encode_documents(["the moon"])
+    with pytest.raises(InputError, match="encode_document_windows"):
+        best.embed(["the moon"])
+    [[window]] = best.encode_document_windows(["the moon"])
+    assert (
+        window == SpladeEncoder.from_pretrained(short_model_dir).encode_documents(["the moon"])[0]
+    )
+    windowed = SpladeEncoder.from_pretrained(short_model_dir, long_documents="window")
+    text = long_text(60)
+    shown = best.explain(text)  # every window's tokens, as "window" pools them
+    assert shown == windowed.explain(windowed.encode_documents([text])[0])
 
 
 @pytest.mark.parametrize("stride", [0, 15, -1])

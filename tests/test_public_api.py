@@ -17,16 +17,21 @@ FRAMEWORKS = ("langchain", "llama_index", "qdrant_client", "pymilvus")
 
 def test_all_is_pinned() -> None:
     assert spladekit.__all__ == [
+        "EvaluationResult",
+        "IndexBusyError",
+        "IndexFormatError",
         "InferenceError",
         "InputError",
         "InputTypeError",
         "MissingDependencyError",
         "ModelFormatError",
         "ModelNotFoundError",
+        "SparseIndex",
         "SparseVector",
         "SpladeEncoder",
         "SpladeError",
         "__version__",
+        "evaluate",
     ]
     for name in spladekit.__all__:
         assert hasattr(spladekit, name)
@@ -36,7 +41,7 @@ def test_all_is_pinned() -> None:
 def test_importing_spladekit_imports_no_framework() -> None:
     script = (
         "import json, sys, spladekit\n"
-        "from spladekit import SparseVector, SpladeEncoder, SpladeError\n"
+        "from spladekit import SparseIndex, SparseVector, SpladeEncoder, SpladeError\n"
         "print(json.dumps(sorted(sys.modules)))\n"
     )
     done = subprocess.run(
@@ -101,6 +106,8 @@ def test_every_error_is_importable_from_spladekit_and_in_the_tree() -> None:
         "ModelNotFoundError": OSError,
         "ModelFormatError": ValueError,
         "InferenceError": RuntimeError,
+        "IndexFormatError": ValueError,
+        "IndexBusyError": RuntimeError,
         "MissingDependencyError": ImportError,
     }
     for name, builtin in builtins.items():

@@ -15,13 +15,14 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from spladekit.errors import InputError, InputTypeError
+from spladekit.explanation import Explanation
 from spladekit.model.catalog import KNOWN_MODELS
 from spladekit.model.load import DEFAULT_MODEL, LoadedModel, ModelSet, load_models
 from spladekit.options import EncoderOptions, check_positive, model_argument, resolve_options
 from spladekit.pipeline.batch import plan_batches
 from spladekit.pipeline.pool import TextPool, activate
 from spladekit.pipeline.text import check_stream, check_text, check_texts
-from spladekit.pipeline.tokenize import warn_truncated
+from spladekit.pipeline.tokenize import Segments, warn_truncated
 from spladekit.vector import SparseVector
 
 if TYPE_CHECKING:
@@ -111,6 +112,7 @@ class SpladeEncoder:
         self.threshold = float(settings["threshold"])
         self.token_budget = settings["token_budget"]
         self.long_documents = settings["long_documents"]
+        self.quantize = settings["quantize"]
         self.stride = stride
         self.name = models.name
 
@@ -150,12 +152,15 @@ class SpladeEncoder:
         """One vector per document, in input order.
 
         *batch_size* caps the texts per model run; memory is bounded by the token budget
-        whatever it is. Documents longer than the model's limit are split into overlapping
-        windows and max-pooled (``long_documents="window"``) or cut with a warning
-        (``"truncate"``). An empty or blank text gives an empty vector.
+        whatever it is. Documents longer than the model's limit are cut to it with a warning
+        (``long_documents="truncate"``, the default) or split into overlapping windows and
+        max-pooled (``"window"``). ``"best-window"`` has no one vector per document: it
+        raises here, use :meth:`encode_document_windows`. An empty or blank text gives an
+        empty vector.
         """
         checked = check_texts(texts)
         check_positive("batch_size", batch_size, allow_none=True)
+        self._one_vector_per_document("encode_documents")
         return list(self._stream(checked, batch_size=batch_size, show_progress=show_progress))
 
     def embed(
@@ -168,7 +173,18 @@ class SpladeEncoder:
         """
         stream = check_stream(texts)  # a wrong container fails now, not at the first next()
         check_positive("batch_size", batch_size, allow_none=True)
+        self._one_vector_per_document("embed")
         return self._stream(stream, batch_size=batch_size, show_progress=show_progress)
+
+    def _one_vector_per_document(self, method: str) -> None:
+        if self.long_documents == "best-window":
+            msg = (
+                f"{method} gives one vector per document, and long_documents='best-window' "
+                "scores a document by its best window, which needs one entry per window: use "
+                "encode_document_windows (with spladekit.index.WindowIndex), or "
+                "long_documents='truncate' or 'window' for one vector per document"
+            )
+            raise InputError(msg)
 
     def _stream(
         self, texts: Iterable[str], *, batch_size: int | None, show_progress: bool
@@ -193,6 +209,30 @@ class SpladeEncoder:
                 bar.update(len(chunk))
                 offset += len(chunk)
                 yield from vectors
+
+    def encode_document_windows(
+        self, texts: Sequence[str], *, batch_size: int | None = None, show_progress: bool = False
+    ) -> list[list[SparseVector]]:
+        """Each document's window vectors, in input order: ``[[window, ...], ...]``.
+
+        A document within the model's limit has one window (the vector
+        :meth:`encode_documents` gives it); a longer one has the overlapping windows
+        ``long_documents="window"`` would max-pool, each pruned on its own; an empty text
+        has none. This is what scoring a document by its best window needs
+        (``long_documents="best-window"``: :class:`~spladekit.index.WindowIndex`,
+        :func:`spladekit.evaluate`), whatever this encoder's own ``long_documents``.
+        """
+        from tqdm.auto import tqdm
+
+        checked = check_texts(texts)
+        check_positive("batch_size", batch_size, allow_none=True)
+        grouped: list[list[SparseVector]] = []
+        with tqdm(total=len(checked), disable=not show_progress, unit="doc") as bar:
+            for start in range(0, len(checked), SORT_CHUNK):
+                chunk = checked[start : start + SORT_CHUNK]
+                grouped += self._run_windows(chunk, batch_size=batch_size, offset=start)
+                bar.update(len(chunk))
+        return grouped
 
     # --- queries ---------------------------------------------------------------------------
 
@@ -233,15 +273,44 @@ class SpladeEncoder:
 
         *offset* is where *texts* start in the caller's list, so errors name its positions.
         """
+        segments = self._segment(model, texts, windows=windows, offset=offset, what=what)
+        pool = TextPool(segments.owners, len(texts), top_k=self.top_k, threshold=self.threshold)
+        self._fill(model, segments, pool, batch_size)
+        return pool.vectors
+
+    def _run_windows(
+        self, texts: list[str], *, batch_size: int | None, offset: int
+    ) -> list[list[SparseVector]]:
+        """Like :meth:`_run` for documents, keeping each window's vector apart."""
+        model = self._documents
+        segments = self._segment(model, texts, windows=True, offset=offset, what="texts")
+        count = len(segments.ids)
+        pool = TextPool(range(count), count, top_k=self.top_k, threshold=self.threshold)
+        self._fill(model, segments, pool, batch_size)
+        grouped: list[list[SparseVector]] = [[] for _ in texts]
+        for owner, vector in zip(segments.owners, pool.vectors, strict=True):
+            grouped[owner].append(vector)
+        return grouped
+
+    def _segment(
+        self, model: LoadedModel, texts: list[str], *, windows: bool, offset: int, what: str
+    ) -> Segments:
         tokenizer = model.tokenizer
         segments = tokenizer.segment_texts(
             texts, windows=windows, stride=self.stride, offset=offset, what=what
         )
         warn_truncated(
-            segments.truncated, offset=offset, max_length=tokenizer.max_length, stacklevel=4
+            segments.truncated, offset=offset, max_length=tokenizer.max_length, stacklevel=5
         )
-        drop = np.asarray(tokenizer.special_ids if model.drop_special_tokens else [], np.int64)
-        pool = TextPool(segments.owners, len(texts), top_k=self.top_k, threshold=self.threshold)
+        return segments
+
+    def _fill(
+        self, model: LoadedModel, segments: Segments, pool: TextPool, batch_size: int | None
+    ) -> None:
+        """Run every segment through the model, in token-budgeted batches, into *pool*."""
+        drop = np.asarray(
+            model.tokenizer.special_ids if model.drop_special_tokens else [], np.int64
+        )
         for batch in plan_batches(
             segments.ids, token_budget=self.token_budget, max_rows=batch_size
         ):
@@ -249,21 +318,29 @@ class SpladeEncoder:
                 batch.input_ids, batch.attention_mask, batch.lengths
             )
             pool.add(batch.segment_ids, activate(pooled, model.activation, drop))
-        return pool.vectors
 
     # --- explain ---------------------------------------------------------------------------
 
-    def explain(
-        self, vector_or_text: SparseVector | str, top_k: int | None = None
-    ) -> list[tuple[str, float]]:
+    def explain(self, vector_or_text: SparseVector | str, top_k: int | None = None) -> Explanation:
         """The tokens behind a vector and their weights, highest first.
 
-        A str is encoded as a document first. Expansion terms (words the text does not
-        contain) show up here too: that is SPLADE at work.
+        A str is encoded as a document first (a long one under ``"window"`` or
+        ``"best-window"`` shows every window's tokens, max-pooled). Expansion terms (words the
+        text does not contain) show up here too: that is SPLADE at work. The
+        :class:`~spladekit.explanation.Explanation` is a list of ``(token, weight)`` pairs
+        that prints as a table and shows weight bars in a notebook.
         """
         check_positive("top_k", top_k, allow_none=True)
         if isinstance(vector_or_text, str):
-            vector = self.encode_documents([vector_or_text])[0]
+            check_text(vector_or_text, None, "text")
+            [vector] = self._run(
+                self._documents,
+                [vector_or_text],
+                windows=self.long_documents != "truncate",
+                batch_size=None,
+                offset=0,
+                what="texts",
+            )
         elif isinstance(vector_or_text, SparseVector):
             vector = vector_or_text
         else:
@@ -277,7 +354,7 @@ class SpladeEncoder:
             raise InputError(msg)
         order = np.argsort(-vector.values, kind="stable")[:top_k]
         tokenizer = self._documents.tokenizer
-        return [
+        return Explanation(
             (tokenizer.id_to_token(int(vector.indices[i])), float(vector.values[i]))
             for i in order.tolist()
-        ]
+        )

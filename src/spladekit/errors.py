@@ -9,6 +9,8 @@ naturally catch, so ``except ValueError`` keeps working in code that does not kn
     ├── ModelNotFoundError (OSError)       no model files where we looked, or the Hub said no
     ├── ModelFormatError (ValueError)      the files exist but are not a usable SPLADE model
     ├── InferenceError (RuntimeError)      the model failed on a batch (names the batch)
+    ├── IndexFormatError (ValueError)      a saved SparseIndex is truncated, tampered with or too new
+    ├── IndexBusyError (RuntimeError)      a SparseIndex add/delete overlapped a search
     └── MissingDependencyError (ImportError)  an optional extra is not installed
 
 All of them are importable from :mod:`spladekit`.
@@ -17,6 +19,8 @@ All of them are importable from :mod:`spladekit`.
 from __future__ import annotations
 
 __all__ = [
+    "IndexBusyError",
+    "IndexFormatError",
     "InferenceError",
     "InputError",
     "InputTypeError",
@@ -50,6 +54,18 @@ class ModelFormatError(SpladeError, ValueError):
 
 class InferenceError(SpladeError, RuntimeError):
     """ONNX Runtime failed while running a batch; the original error is chained."""
+
+
+class IndexFormatError(SpladeError, ValueError):
+    """A saved :class:`~spladekit.SparseIndex` is missing, truncated, altered or of an unknown version."""
+
+
+class IndexBusyError(SpladeError, RuntimeError):
+    """A :class:`~spladekit.SparseIndex` was changed while a search ran on it (or the reverse).
+
+    Nothing was changed and nothing wrong was returned: retry once the other call is done, or
+    keep writers and searches apart (searches alone may run in as many threads as you like).
+    """
 
 
 class MissingDependencyError(SpladeError, ImportError):

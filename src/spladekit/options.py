@@ -41,7 +41,7 @@ __all__ = [
 #: ONNX Runtime execution providers: names, or ``(name, provider options)`` pairs.
 Providers = Sequence[str | tuple[str, dict[str, Any]]] | None
 #: What to do with a document longer than the model's limit.
-LongDocuments = Literal["window", "truncate"]
+LongDocuments = Literal["truncate", "window", "best-window"]
 #: Quantized copies the prepared model can be made as.
 Quantize = Literal["int8"]
 #: Which files a model loads from: an ONNX export, safetensors weights, or whichever is there.
@@ -132,9 +132,11 @@ class Option(NamedTuple):
     default: Any
     doc: str
     check: Callable[[str, Any], None]
-    #: The command line exposes it as ``--name-with-dashes`` (a file path or a list of
-    #: providers has no useful flag form).
+    #: The command line exposes it as ``--name-with-dashes`` (a list of providers has no
+    #: useful flag form).
     cli: bool = True
+    #: The flag's name when it is not ``--name-with-dashes``.
+    flag: str | None = None
 
 
 class EncoderOptions(TypedDict, total=False):
@@ -154,6 +156,7 @@ class EncoderOptions(TypedDict, total=False):
             None,
             "never touch the network (None follows HF_HUB_OFFLINE)",
             _flag_or_none,
+            flag="--offline",
         ),
     ]
     providers: Annotated[
@@ -207,10 +210,14 @@ class EncoderOptions(TypedDict, total=False):
     ]
     long_documents: Annotated[
         LongDocuments,
+        # 'truncate' scored best on SciFact with a real model (README, Quality): max-pooling
+        # windows inflates long documents; scoring each by its best window roughly ties.
         Option(
-            "window",
-            "over-long documents: 'window' (overlapping windows, max-pooled) or 'truncate'",
-            _one_of("window", "truncate"),
+            "truncate",
+            "over-long documents: 'truncate' (the first max_length tokens), 'window' "
+            "(overlapping windows max-pooled into one vector) or 'best-window' (each window "
+            "its own vector, a document scored by its best: WindowIndex, evaluate)",
+            _one_of("truncate", "window", "best-window"),
         ),
     ]
     stride: Annotated[

@@ -14,11 +14,11 @@ SRC = Path(__file__).resolve().parents[2] / "src"
 #: Layers, lowest first: a module may import only from its own layer or below.
 LAYERS: list[tuple[str, ...]] = [
     ("spladekit.errors",),
-    ("spladekit.options", "spladekit.vector"),
+    ("spladekit.options", "spladekit.vector", "spladekit.explanation"),
     ("spladekit.pipeline",),
     ("spladekit.model",),
     ("spladekit.encoder", "spladekit.index", "spladekit.arrow"),
-    ("spladekit.evaluate", "spladekit.explain"),
+    ("spladekit.evaluation",),
     ("spladekit._adapters",),
     ("spladekit.langchain", "spladekit.llama_index", "spladekit.ray"),
     ("spladekit.cli", "spladekit.__main__", "spladekit"),

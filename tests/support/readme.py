@@ -1,8 +1,9 @@
 """README.md's code blocks, as the README test runs them.
 
 A fenced block is run unless the line before it says ``<!-- readme-test: skip (why) -->``;
-``text`` blocks are pictures, not code. Inside a python block, lines ``#> ...`` are the output
-the lines above print, and the test compares them when the real model is present.
+``text`` blocks are pictures, not code. Inside a python block, lines ``# > ...`` are the output
+the lines above print, and the test compares them when the real model is present (``# > `` is
+how ruff format writes a ``#>`` comment, so that is the form the README keeps).
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ class Block:
 
     @property
     def expected_output(self) -> list[str]:
-        return [line[3:] for line in self.code.splitlines() if line.startswith("#> ")]
+        return [line[4:] for line in self.code.splitlines() if line.startswith("# > ")]
 
 
 def blocks(text: str | None = None) -> list[Block]:

@@ -20,7 +20,7 @@ from tokenizers import Tokenizer
 from spladekit.errors import InputError, ModelFormatError
 from spladekit.pipeline.text import unencodable
 
-__all__ = ["Segments", "TextTokenizer", "TokenIds", "warn_truncated"]
+__all__ = ["Segments", "TextTokenizer", "TokenIds", "TruncationWarning", "warn_truncated"]
 
 TokenIds = npt.NDArray[np.int64]
 
@@ -159,6 +159,18 @@ def _find_subsequence(haystack: list[int], needle: list[int]) -> int:
     return -1
 
 
+class TruncationWarning(UserWarning):
+    """Texts were cut to the model's limit; ``truncated`` holds ``(position, tokens lost)``.
+
+    A UserWarning, so the usual filters apply; the command line reads ``truncated`` to sum
+    the cuts up once instead of echoing one warning per chunk.
+    """
+
+    def __init__(self, message: str, truncated: list[tuple[int, int]]) -> None:
+        super().__init__(message)
+        self.truncated = truncated
+
+
 def warn_truncated(
     truncated: list[tuple[int, int]], *, offset: int, max_length: int, stacklevel: int
 ) -> None:
@@ -166,10 +178,10 @@ def warn_truncated(
     if not truncated:
         return
     shown = ", ".join(f"text {offset + p} lost {n}" for p, n in truncated[:10])
-    warnings.warn(
+    message = (
         f"{len(truncated)} text(s) exceeded the model's {max_length}-token limit and were "
         f"truncated ({shown} tokens{', ...' if len(truncated) > 10 else ''}); "
-        "use long_documents='window' to keep every token",
-        UserWarning,
-        stacklevel=stacklevel + 1,
+        "long_documents='window' or 'best-window' keep every token"
     )
+    at = [(offset + position, lost) for position, lost in truncated]
+    warnings.warn(TruncationWarning(message, at), stacklevel=stacklevel + 1)
