@@ -1,8 +1,9 @@
 """Hybrid retrieval with LangChain and Qdrant: SPLADE sparse + a dense embedding, fused.
 
 Builds a hybrid ``QdrantVectorStore`` over the twelve Chandrayaan documents on embedded
-Qdrant (``location=":memory:"``), runs a few queries with RRF and DBSF fusion, then puts the
-retriever in a small RAG-style chain (prompt | retriever formatting; no LLM call).
+Qdrant (``location=":memory:"``), runs a few queries with RRF and DBSF fusion and in sparse-only
+mode, then puts the retriever in a small RAG-style chain (prompt | retriever formatting; no
+LLM call).
 
     python examples/langchain_qdrant_hybrid.py                       # default model (Hub)
     python examples/langchain_qdrant_hybrid.py --model ./splade-dir  # a local model folder
@@ -97,6 +98,20 @@ def main() -> None:
             for rank, (doc, score) in enumerate(hits, 1):
                 print(f"  {name:4} #{rank} {score:6.3f}  {doc.page_content[:70]}")
         print()
+
+    # Sparse only: SPLADE alone ranks the documents (no dense side at all).
+    sparse_store = QdrantVectorStore.from_texts(
+        DOCUMENTS,
+        sparse_embedding=sparse,
+        retrieval_mode=RetrievalMode.SPARSE,
+        location=":memory:",
+        collection_name="chandrayaan-sparse",
+    )
+    print("Sparse only:")
+    for query in QUERIES:
+        doc, score = sparse_store.similarity_search_with_score(query, k=1)[0]
+        print(f"  SPARSE #1 {score:6.2f}  {query} -> {doc.page_content[:70]}")
+    print()
 
     retriever = store.as_retriever(
         search_kwargs={"k": 2, "hybrid_fusion": models.FusionQuery(fusion=models.Fusion.RRF)}

@@ -117,6 +117,12 @@ def run_sync(sparse: SpladeSparseEmbedding, args: argparse.Namespace) -> None:
         f"[sync] hybrid retrieve (alpha={args.alpha}): {args.query}",
         index.as_retriever(**options).retrieve(args.query),
     )
+    show(
+        f"[sync] sparse retrieve: {args.query}",
+        index.as_retriever(
+            vector_store_query_mode="sparse", similarity_top_k=args.top_k, sparse_top_k=args.top_k
+        ).retrieve(args.query),
+    )
     response = index.as_query_engine(**options).query(args.query)
     print(
         f"[sync] query engine: {len(response.source_nodes)} source nodes, MockLLM said {str(response)[:40]!r}"

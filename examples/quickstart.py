@@ -42,14 +42,25 @@ def main() -> None:
     for i in range(5):
         print(f"Token at index {first.indices[i]} has weight {first.values[i]}")
 
-    # 5. Which tokens are these? explain() replaces the page's get_tokens_and_weights.
-    for token, weight in model.explain(first, top_k=10):
-        print(f"{token:>12} {weight:.4f}")
+    # 5. Which tokens are these? explain() replaces the page's get_tokens_and_weights; it
+    #    prints as a table (and shows weight bars in a notebook).
+    explanation = model.explain(first, top_k=10)
+    print(explanation)
 
-    # 6. Queries take the query path (the same model here) and score by dot product.
-    query = model.encode_query("When did the lunar mission land?")
-    best = max(range(len(DOCUMENTS)), key=lambda i: query.dot(sparse_embeddings_list[i]))
-    print(f"best match for the query: {DOCUMENTS[best]!r}")
+    # 6. Expansion: weights on words the text does not contain ("lunar" -> "moons").
+    text = DOCUMENTS[index].lower()
+    expansion = [token for token, _ in explanation if token.isalpha() and token not in text]
+    print(f"expansion terms: {', '.join(expansion)}")
+
+    # 7. Queries take the query path (the same model here) and score by dot product.
+    question = "When did Chandrayaan-3 land on the Moon?"
+    query = model.encode_query(question)
+    ranked = sorted(
+        range(len(DOCUMENTS)), key=lambda i: query.dot(sparse_embeddings_list[i]), reverse=True
+    )
+    print(f"query: {question}")
+    for rank, i in enumerate(ranked[:3], start=1):
+        print(f"  #{rank} {query.dot(sparse_embeddings_list[i]):6.2f}  {DOCUMENTS[i]}")
 
 
 if __name__ == "__main__":

@@ -40,6 +40,21 @@ def encoder(tiny_model_dir: Path):  # type: ignore[no-untyped-def]
     return SpladeEncoder.from_pretrained(tiny_model_dir)
 
 
+#: The real trained SPLADE model (bert-tiny, MS MARCO), exported to ONNX, when ../shared has it.
+REAL_MODEL = SHARED_DATA / "checkpoints" / "splade-tiny-onnx"
+
+
+@pytest.fixture(scope="session")
+def example_model(tiny_model_dir: Path) -> tuple[Path, bool]:
+    """The model the examples run on: the real one where present, else the tiny built one.
+
+    The second item says which, so tests assert real retrieval outcomes only on real weights.
+    """
+    if (REAL_MODEL / "model.onnx").is_file():
+        return REAL_MODEL, True
+    return tiny_model_dir, False
+
+
 @pytest.fixture(scope="session")
 def shared_data() -> Path:
     if not SHARED_DATA.is_dir():

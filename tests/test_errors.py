@@ -273,11 +273,20 @@ def test_output_vocab_that_does_not_match_the_tokenizer(tmp_path: Path) -> None:
         SpladeEncoder.from_pretrained(folder)
 
 
-def test_unreadable_config_falls_back_to_defaults(tmp_path: Path) -> None:
+def test_unreadable_config_is_refused_naming_the_file(tmp_path: Path) -> None:
+    # A config.json that is not JSON is a damaged download: its max length (and with it every
+    # vector of a long text) would silently change if we fell back to defaults.
     folder = write_model_folder(tmp_path / "m", max_length=64)
     (folder / "config.json").write_text("not json")
+    with pytest.raises(ModelFormatError, match=r"config\.json: it is not valid JSON"):
+        SpladeEncoder.from_pretrained(folder)
+
+
+def test_tokenizer_config_that_is_not_an_object_is_refused(tmp_path: Path) -> None:
+    folder = write_model_folder(tmp_path / "m", max_length=64)
     (folder / "tokenizer_config.json").write_text("[]")
-    assert SpladeEncoder.from_pretrained(folder).max_length == 512
+    with pytest.raises(ModelFormatError, match=r"tokenizer_config\.json"):
+        SpladeEncoder.from_pretrained(folder)
 
 
 def _rewired(folder: Path, rename: dict[str, str], float_inputs: bool = False) -> Path:

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import json
 import os
+import re
+import shlex
 import shutil
 import subprocess
 import sys
@@ -17,6 +19,8 @@ from pathlib import Path
 
 import pytest
 
+from support.beir import write_beir
+from support.documents import DOCUMENTS as SEED_DOCUMENTS
 from support.readme import README, Block, blocks
 from support.tiny_checkpoint import write_checkpoint
 from support.tiny_model import write_model_folder
@@ -57,10 +61,28 @@ def models(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict[str, Path], b
     return names, default == real
 
 
-def localized(code: str, names: dict[str, Path]) -> str:
+def localized(code: str, names: dict[str, Path], language: str = "python") -> str:
+    """*code* with local folders for Hub names; in shell blocks, ``spladekit`` run from here."""
     for name, path in names.items():
         code = code.replace(f'"{name}"', repr(str(path)))
+        if language == "bash":
+            code = re.sub(rf"(?<=\s){re.escape(name)}(?=\s)", shlex.quote(str(path)), code)
+    if language == "bash":  # the console script of an installed spladekit, from this checkout
+        command = f"{shlex.quote(sys.executable)} -m spladekit"
+        code = re.sub(r"^spladekit\b", lambda _: command, code, flags=re.M)
     return code
+
+
+def shell_inputs(folder: Path) -> None:
+    """The files the README's command-line blocks read: corpus.jsonl and a BEIR folder."""
+    corpus = [
+        {"_id": f"seed-{i}", "title": "Chandrayaan-3", "text": text}
+        for i, text in enumerate(SEED_DOCUMENTS)
+    ]
+    queries = {"q0": "When did Chandrayaan-3 land on the Moon?", "q1": "Which rocket launched it?"}
+    qrels = {"q0": {"seed-6": 1}, "q1": {"seed-9": 1}}
+    write_beir(folder / "scifact", corpus, queries, qrels)
+    (folder / "corpus.jsonl").write_text("".join(json.dumps(row) + "\n" for row in corpus))
 
 
 def test_every_block_is_run_or_says_why_not() -> None:
@@ -91,8 +113,11 @@ def test_block_runs(
         "SPLADEKIT_CACHE": str(cache),
         "PYTHONWARNINGS": "error::DeprecationWarning:__main__",
     }
-    code = localized(block.code, names)
-    command = [sys.executable, "-c", code] if block.language == "python" else ["bash", "-c", code]
+    code = localized(block.code, names, block.language)
+    if block.language == "bash":
+        shell_inputs(tmp_path)
+    shell = ["bash", "-e", "-o", "pipefail", "-c", code]  # every command must succeed
+    command = [sys.executable, "-c", code] if block.language == "python" else shell
     done = subprocess.run(
         command, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=600, check=False
     )

@@ -94,3 +94,9 @@ def test_delete_of_an_unknown_id_names_it_and_deletes_nothing(index: SparseIndex
         index.delete("a")
     index.delete(["a", "a"])  # a repeat within one call is one deletion
     assert index.ids == ["b"]
+
+
+def test_adding_nothing_changes_nothing(index: SparseIndex) -> None:
+    segments = index._state.segments
+    index.add([], [])
+    assert index._state.segments is segments and len(index) == 2

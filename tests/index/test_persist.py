@@ -200,3 +200,21 @@ def test_arrays_that_do_not_fit_together_are_refused(tmp_path: Path) -> None:
     persist.write(path, {"documents": 2, "id_kind": "int"}, arrays)
     with pytest.raises(IndexFormatError, match="offsets"):
         SparseIndex.load(path, verify=False)
+
+
+def test_checksums_cover_every_block_of_a_large_array(
+    tmp_path: Path, documents: list[SparseVector], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(persist, "_CRC_BLOCK", 256)  # many blocks per array
+    index = SparseIndex()
+    index.add(list(range(len(documents))), documents)
+    path = tmp_path / "blocks.bin"
+    index.save(path)
+    raw = path.read_bytes()
+    (length,) = struct.unpack("<Q", raw[16:24])
+    entry = json.loads(raw[24 : 24 + length])["arrays"]["values"]
+    assert len(entry["crc32"]) == -(-entry["nbytes"] // 256) > 10
+    assert SparseIndex.load(path).search(documents[3], 5) == index.search(documents[3], 5)
+    _flip(path, entry["offset"] + entry["nbytes"] - 3)  # inside the last block
+    with pytest.raises(IndexFormatError, match="array 'values' does not match its CRC-32"):
+        SparseIndex.load(path)

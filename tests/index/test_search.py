@@ -9,7 +9,8 @@ import numpy as np
 import pytest
 
 from spladekit import SparseIndex, SparseVector, SpladeEncoder
-from spladekit.index import build, sparse_index
+from spladekit.index import build, score, sparse_index
+from spladekit.pipeline.tokenize import TruncationWarning
 
 from support.checks import QUERIES
 from support.documents import DOCUMENTS
@@ -39,7 +40,10 @@ def test_top_k_matches_brute_force(corpus: list[SparseVector], queries: list[Spa
     assert swaps == 0
 
 
-def test_dense_rows_score_like_posting_lists(monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.mark.parametrize("row_block", [score.ROW_BLOCK, 1000])
+def test_dense_rows_score_like_posting_lists(
+    monkeypatch: pytest.MonkeyPatch, row_block: int
+) -> None:
     # A segment this large keeps its commonest terms as dense rows; scores must not change.
     documents = random_vectors(build.MIN_DENSE_DOCUMENTS + 500, 60, seed=3, exponent=1.1)
     queries = random_vectors(6, 30, seed=4, exponent=1.1)
@@ -48,6 +52,7 @@ def test_dense_rows_score_like_posting_lists(monkeypatch: pytest.MonkeyPatch) ->
     index.add(ids, documents)
     segment = index._state.segments[0]
     assert segment.dense_terms.size > 0 and segment.docs.size > 0
+    monkeypatch.setattr(score, "ROW_BLOCK", row_block)
     monkeypatch.setattr(build, "MIN_DENSE_DOCUMENTS", 10**9)
     sparse_only = SparseIndex()
     sparse_only.add(ids, documents)
@@ -183,8 +188,8 @@ def test_real_encodes_match_brute_force(encoder: SpladeEncoder) -> None:
         expected = brute_force_top(ids, vectors, query, 5)
         assert_same_ranking(index.search(query, 5), expected)
         # The score is the vectors' own dot product.
-        for hit, score in index.search(query, 5):
-            assert score == pytest.approx(query.dot(vectors[ids.index(hit)]), rel=1e-6)
+        for hit, found in index.search(query, 5):
+            assert found == pytest.approx(query.dot(vectors[ids.index(hit)]), rel=1e-6)
 
 
 def test_real_splade_tiny_on_scifact_matches_brute_force(shared_data: Path) -> None:
@@ -197,7 +202,8 @@ def test_real_splade_tiny_on_scifact_matches_brute_force(shared_data: Path) -> N
         rows = [json.loads(line) for _, line in zip(range(24), lines, strict=False)]
     texts = [f"{r['title']} {r['text']}" for r in rows]
     ids = [r["_id"] for r in rows]
-    vectors = encoder.encode_documents(texts)
+    with pytest.warns(TruncationWarning):  # one abstract is longer than 512 tokens
+        vectors = encoder.encode_documents(texts)
     index = SparseIndex()
     index.add(ids, vectors)
     claims = [r["title"] for r in rows[:6]] + ["vitamin D and bone density", "aspirin"]

@@ -93,7 +93,14 @@ def test_a_damaged_weights_file_is_found_warned_about_and_rebuilt(
 
 @pytest.mark.parametrize(
     "harm",
-    ["truncate weights", "truncate graph", "drop manifest", "garble manifest", "extra file"],
+    [
+        "truncate weights",
+        "truncate graph",
+        "garble graph",
+        "drop manifest",
+        "garble manifest",
+        "extra file",
+    ],
 )
 def test_every_kind_of_damage_is_rebuilt(tmp_path: Path, harm: str) -> None:
     model = write_model_folder(tmp_path / "export", seed=13)
@@ -105,6 +112,10 @@ def test_every_kind_of_damage_is_rebuilt(tmp_path: Path, harm: str) -> None:
         (entry / "model.onnx.data").write_bytes(data[: len(data) // 3])
     elif harm == "truncate graph":
         (entry / "model.onnx").write_bytes((entry / "model.onnx").read_bytes()[:100])
+    elif harm == "garble graph":  # same size: only the bytes tell (ONNX Runtime fails on it)
+        graph = bytearray((entry / "model.onnx").read_bytes())
+        graph[10:200] = bytes(190)
+        (entry / "model.onnx").write_bytes(bytes(graph))
     elif harm == "drop manifest":  # what a crash between writing and renaming could leave
         (entry / MANIFEST).unlink()
     elif harm == "garble manifest":

@@ -14,7 +14,7 @@ SRC = Path(__file__).resolve().parents[2] / "src"
 #: Layers, lowest first: a module may import only from its own layer or below.
 LAYERS: list[tuple[str, ...]] = [
     ("spladekit.errors",),
-    ("spladekit.options", "spladekit.vector", "spladekit.explanation"),
+    ("spladekit.options", "spladekit.vector", "spladekit.files", "spladekit.explanation"),
     ("spladekit.pipeline",),
     ("spladekit.model",),
     ("spladekit.encoder", "spladekit.index", "spladekit.arrow"),

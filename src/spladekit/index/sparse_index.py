@@ -218,6 +218,8 @@ class SparseIndex:
             raise InputError(msg)
         with self._guard.writing("add"):
             new_ids = self._ids.check_new(ids)
+            if not new_ids:
+                return
             state = self._state
             segments = [*state.segments, build(checked, base=state.slots)]
             while len(segments) > 1 and segments[-2].count <= MERGE_FACTOR * segments[-1].count:

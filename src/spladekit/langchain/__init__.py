@@ -13,6 +13,8 @@ class (module)                     interface it fills                          v
 (``milvus``)
 ``SpladePineconeEncoder``          pinecone-text ``BaseSparseEncoder`` shape   ``{"indices", "values"}``
 (``pinecone``)
+``SpladeRetriever``                a ``BaseRetriever`` (BM25Retriever's API)   ``Document`` hits
+(``retriever``)                    over an in-process ``SparseIndex``
 =================================  ==========================================  ===========================
 
 Documents take the encoder's document path, queries its query path (the same model, a query
@@ -49,11 +51,13 @@ if TYPE_CHECKING:
     from spladekit.langchain.milvus import SpladeMilvusSparseEmbedding
     from spladekit.langchain.pinecone import SpladePineconeEncoder
     from spladekit.langchain.qdrant import SpladeQdrantSparseEmbeddings
+    from spladekit.langchain.retriever import SpladeRetriever
 
 __all__ = [
     "SpladeMilvusSparseEmbedding",
     "SpladePineconeEncoder",
     "SpladeQdrantSparseEmbeddings",
+    "SpladeRetriever",
 ]
 
 #: Each public class: its module, and the package and extra it needs.
@@ -61,6 +65,7 @@ _CLASSES = {
     "SpladeQdrantSparseEmbeddings": ("qdrant", "langchain_qdrant", "langchain,qdrant"),
     "SpladeMilvusSparseEmbedding": ("milvus", "langchain_milvus", "langchain,milvus"),
     "SpladePineconeEncoder": ("pinecone", "langchain_core", "langchain"),
+    "SpladeRetriever": ("retriever", "langchain_core", "langchain"),
 }
 #: Names of 0.1, kept for one release.
 _RENAMED = {"SpladeSparseEmbeddings": "SpladeQdrantSparseEmbeddings"}

@@ -11,6 +11,8 @@ One module per shape, all on one :class:`~spladekit.SpladeEncoder`, converting t
   default keeps raw SPLADE dot products when a list has one hit).
 - ``SpladeSparseEmbeddingFunction`` (``milvus``, loaded on first use: it needs pymilvus):
   ``MilvusVectorStore(enable_sparse=True, sparse_embedding_function=...)``.
+- :class:`SpladeRetriever` (``retriever``): a ``BaseRetriever`` with the API of
+  llama-index-retrievers-bm25's ``BM25Retriever``, over an in-process exact ``SparseIndex``.
 
 Example:
     >>> from spladekit.llama_index import SpladeSparseEmbedding, qdrant_sparse_functions
@@ -30,11 +32,13 @@ require("llama_index.core", "llama-index")
 from spladekit.llama_index.embedding import SpladeSparseEmbedding  # noqa: E402
 from spladekit.llama_index.fusion import hybrid_fusion  # noqa: E402
 from spladekit.llama_index.qdrant import qdrant_sparse_functions  # noqa: E402
+from spladekit.llama_index.retriever import SpladeRetriever  # noqa: E402
 
 if TYPE_CHECKING:
     from spladekit.llama_index.milvus import SpladeSparseEmbeddingFunction
 
 __all__ = [
+    "SpladeRetriever",
     "SpladeSparseEmbedding",
     "SpladeSparseEmbeddingFunction",
     "hybrid_fusion",

@@ -5,7 +5,10 @@ written by :func:`cached_graph` alone: made in a temporary folder beside it, its
 (:mod:`spladekit.model.manifest`: sizes and CRC-32s) written last, then renamed into place, so a
 reader sees a complete entry or none, and two processes making the same entry at once both end
 with one good copy. An entry is checked against its manifest before use (once per process);
-a damaged one is rebuilt from the source model, with a warning.
+a damaged one is rebuilt from the source model, with a warning. Inside
+:func:`deferred_checks` the byte-level part of that check runs in a thread while the caller
+creates its ONNX Runtime session (which reads the same pages), and the caller asks
+:meth:`Checks.damaged` before using the session.
 """
 
 from __future__ import annotations
@@ -16,14 +19,25 @@ import os
 import re
 import shutil
 import tempfile
+import threading
 import time
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import contextmanager
+from contextvars import ContextVar
 from pathlib import Path
 
-from spladekit.model.manifest import MANIFEST, damage, write_manifest
+from spladekit.model.manifest import MANIFEST, content_damage, quick_damage, write_manifest
 
-__all__ = ["DamagedCacheWarning", "cache_root", "cached_graph", "file_digest"]
+__all__ = [
+    "Checks",
+    "DamagedCacheWarning",
+    "cache_root",
+    "cached_graph",
+    "deferred_checks",
+    "file_digest",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -65,6 +79,55 @@ def _discard(entry: Path, reason: str) -> None:
     shutil.rmtree(aside, ignore_errors=True)
 
 
+class Checks:
+    """Byte-level checks of cache entries running in the background (see :func:`deferred_checks`)."""
+
+    def __init__(self) -> None:
+        self._pending: list[tuple[Path, Future[str | None]]] = []
+
+    def add(self, entry: Path) -> None:
+        """Start checking *entry*'s bytes in the background."""
+        self._pending.append((entry, _checker().submit(content_damage, entry)))
+
+    def damaged(self) -> bool:
+        """Wait for the checks; a damaged entry is discarded (with a warning) and True returned."""
+        found = False
+        for entry, check in self._pending:
+            problem = check.result()
+            if problem is not None:
+                _discard(entry, problem)
+                found = True
+        self._pending.clear()
+        return found
+
+
+_deferred: ContextVar[Checks | None] = ContextVar("spladekit_deferred_checks", default=None)
+_checker_pool: ThreadPoolExecutor | None = None
+_checker_lock = threading.Lock()
+
+
+def _checker() -> ThreadPoolExecutor:
+    global _checker_pool  # noqa: PLW0603  (one lazily made pool per process)
+    with _checker_lock:
+        if _checker_pool is None:
+            _checker_pool = ThreadPoolExecutor(1, thread_name_prefix="spladekit-cache-check")
+        return _checker_pool
+
+
+@contextmanager
+def deferred_checks() -> Iterator[Checks]:
+    """Entries found in the cache inside this block are checked byte by byte in the background.
+
+    The caller must ask ``checks.damaged()`` before trusting what it loaded from them.
+    """
+    checks = Checks()
+    token = _deferred.set(checks)
+    try:
+        yield checks
+    finally:
+        _deferred.reset(token)
+
+
 #: Leftovers of a killed process (a half-made or moved-aside entry) older than this go.
 _STALE_SECONDS = 24 * 3600
 
@@ -89,13 +152,19 @@ def cached_graph(root: Path, key: str, make: Callable[[Path], None]) -> Path:
     """
     entry = root / key
     if entry.exists():
-        problem = damage(entry)
+        problem = quick_damage(entry)
+        checks = _deferred.get()
+        if problem is None and checks is not None:
+            checks.add(entry)
+            return entry / GRAPH_FILE
+        problem = problem or content_damage(entry)
         if problem is None:
             return entry / GRAPH_FILE
         _discard(entry, problem)
     root.mkdir(parents=True, exist_ok=True)
     _sweep(root)
     work = Path(tempfile.mkdtemp(prefix=".partial-", dir=root))
+    token = _deferred.set(None)  # what make() reads from the cache must be checked first
     try:
         make(work)
         if not (work / GRAPH_FILE).is_file():
@@ -110,6 +179,7 @@ def cached_graph(root: Path, key: str, make: Callable[[Path], None]) -> Path:
                 raise
         logger.info("cached %s", entry)
     finally:
+        _deferred.reset(token)
         shutil.rmtree(work, ignore_errors=True)
     return entry / GRAPH_FILE
 

@@ -55,10 +55,51 @@ _READ_ERRORS = (DecodeError, OSError, ValueError, onnx.checker.ValidationError)
 def load_graph(path: Path, *, external_data: bool = True) -> onnx.ModelProto:
     """Read an ONNX file (and its external weights); a damaged file is a ModelFormatError."""
     try:
-        return onnx.load(str(path), load_external_data=external_data)
+        model = onnx.load(str(path), load_external_data=external_data)
     except _READ_ERRORS as error:
         msg = f"cannot read ONNX model {path}: {type(error).__name__}: {error}"
         raise ModelFormatError(msg) from error
+    if not model.graph.output:
+        msg = f"{path} has a graph with no outputs: it is not a masked-LM export"
+        raise ModelFormatError(msg)
+    if external_data:
+        _check_sizes(model, path)
+    return model
+
+
+#: Types whose raw bytes are not one numpy item per element (text, and packed sub-byte types).
+_UNSIZED = {
+    getattr(TensorProto, name)
+    for name in (
+        "STRING",
+        "INT4",
+        "UINT4",
+        "INT2",
+        "UINT2",
+        "FLOAT4E2M1",
+        "FLOAT6E2M3",
+        "FLOAT6E3M2",
+    )
+    if hasattr(TensorProto, name)
+}
+
+
+def _check_sizes(model: onnx.ModelProto, path: Path) -> None:
+    """Every raw initializer holds as many bytes as its shape and type say."""
+    for tensor in model.graph.initializer:
+        if not tensor.HasField("raw_data") or tensor.data_type in _UNSIZED:
+            continue
+        try:
+            itemsize = helper.tensor_dtype_to_np_dtype(tensor.data_type).itemsize
+        except KeyError:  # a type numpy has no dtype for: ONNX Runtime will judge it
+            continue
+        want = int(np.prod(tensor.dims, dtype=np.int64)) * itemsize
+        if len(tensor.raw_data) != want:
+            msg = (
+                f"{path}: tensor {tensor.name!r} of shape {list(tensor.dims)} holds "
+                f"{len(tensor.raw_data)} bytes, not {want}: the file is damaged"
+            )
+            raise ModelFormatError(msg)
 
 
 def opset_of(model: onnx.ModelProto) -> int:

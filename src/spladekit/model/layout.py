@@ -16,13 +16,13 @@ never approximated.
 
 from __future__ import annotations
 
-import json
 import logging
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any
 
 from spladekit.errors import ModelFormatError
+from spladekit.files import read_json
 from spladekit.pipeline.pool import Activation
 
 __all__ = ["LAYOUT_FILES", "MODULES_FILE", "ROUTER_FILE", "Layout", "module_folders", "read_layout"]
@@ -61,13 +61,7 @@ def _class(reference: object) -> str:
 
 
 def _json(path: Path) -> Any:
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        return None
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
-        msg = f"cannot read {path}: {type(error).__name__}: {error}"
-        raise ModelFormatError(msg) from error
+    return read_json(path, "sentence-transformers file") if path.is_file() else None
 
 
 def _pooling(root: Path, folder: str) -> Activation:

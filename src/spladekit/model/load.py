@@ -18,6 +18,7 @@ import numpy as np
 from spladekit.errors import InputError, ModelFormatError, ModelNotFoundError
 from spladekit.model.build import build_model
 from spladekit.model.build.safetensors import Checkpoint
+from spladekit.model.cache import deferred_checks
 from spladekit.model.catalog import KNOWN_MODELS
 from spladekit.model.locate import ModelFiles, locate_model
 from spladekit.model.prepare import NotPreparableError, prepare_model
@@ -120,14 +121,29 @@ def load_model(files: ModelFiles, settings: EncoderOptions) -> LoadedModel:
         raise InputError(msg)
     limit = max_length or stated or (known.max_length if known else None)
     tokenizer = TextTokenizer.from_file(files.tokenizer, limit or _DEFAULT_MAX_LENGTH)
-    graph, source = _graph(files, settings)
-    session = MaskedLMSession(
-        graph,
-        vocab_size=tokenizer.vocab_size,
-        providers=settings["providers"],
-        threads=settings["threads"],
-        source=source,
-    )
+
+    def open_session() -> MaskedLMSession:
+        graph, source = _graph(files, settings)
+        return MaskedLMSession(
+            graph,
+            vocab_size=tokenizer.vocab_size,
+            providers=settings["providers"],
+            threads=settings["threads"],
+            source=source,
+        )
+
+    # A cached graph's bytes are checked while ONNX Runtime reads them to create the session;
+    # if they turn out damaged, the entry is rebuilt and the session made again.
+    session: MaskedLMSession | None
+    with deferred_checks() as checks:
+        try:
+            session = open_session()
+        except ModelFormatError:
+            if not checks.damaged():
+                raise
+            session = None
+    if session is None or checks.damaged():
+        session = open_session()
     return LoadedModel(
         tokenizer=tokenizer,
         session=session,
@@ -144,6 +160,9 @@ def _static_weights(path: Path, tokenizer: TextTokenizer) -> QueryWeightTable:
             f"{path}: the query weights have shape {weight.shape}, not one weight per token "
             f"of the {tokenizer.vocab_size}-token vocabulary"
         )
+        raise ModelFormatError(msg)
+    if not np.all(np.isfinite(weight)) or bool((weight < 0).any()):
+        msg = f"{path}: the query weights must be finite numbers >= 0"
         raise ModelFormatError(msg)
     table = np.zeros(tokenizer.vocab_size, dtype=np.float32)
     table[: weight.size] = weight  # sentence-transformers sizes a table from idf.json this way

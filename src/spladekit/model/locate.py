@@ -9,7 +9,6 @@ export when building from weights, never weights when running an export (:mod:`.
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 from dataclasses import dataclass
@@ -17,6 +16,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any, Literal
 
 from spladekit.errors import InputError, InputTypeError, ModelFormatError, ModelNotFoundError
+from spladekit.files import optional_json_object
 from spladekit.model.catalog import KnownModel, find_known_model
 from spladekit.model.hub import Fetch, cached_listing, download
 from spladekit.model.layout import LAYOUT_FILES, Layout, module_folders, read_layout
@@ -84,11 +84,8 @@ class ModelFiles:
 
 
 def _read_json(path: Path) -> dict[str, Any]:
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return {}
-    return data if isinstance(data, dict) else {}
+    """A config file's object, ``{}`` when absent; an invalid one is a ModelFormatError."""
+    return optional_json_object(path, "model config") or {}
 
 
 def _join(folder: str, name: str) -> str:

@@ -18,7 +18,7 @@ import zlib
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-__all__ = ["MANIFEST", "damage", "write_manifest"]
+__all__ = ["MANIFEST", "content_damage", "damage", "quick_damage", "write_manifest"]
 
 MANIFEST = "manifest.json"
 _VERSION = 1
@@ -95,8 +95,8 @@ def _read(folder: Path) -> dict[str, tuple[int, list[int]]]:
     return files
 
 
-def damage(folder: Path) -> str | None:
-    """What is wrong with the entry *folder* (a missing, changed or extra file), or None."""
+def quick_damage(folder: Path) -> str | None:
+    """What the manifest alone shows wrong (missing, extra or resized files), or None."""
     try:
         files = _read(folder)
     except FileNotFoundError:
@@ -106,13 +106,27 @@ def damage(folder: Path) -> str | None:
     present = {p.name for p in folder.iterdir() if p.is_file() and p.name != MANIFEST}
     if present != set(files):
         return f"it holds {sorted(present)}, its manifest lists {sorted(files)}"
-    unchecked = []
-    for name, (size, crcs) in files.items():
-        path = folder / name
-        if path.stat().st_size != size:
-            return f"{name} is {path.stat().st_size} bytes, its manifest says {size}"
-        if _stamp(path) not in _checked:
-            unchecked.append((path, size, crcs))
+    for name, (size, _) in files.items():
+        actual = (folder / name).stat().st_size
+        if actual != size:
+            return f"{name} is {actual} bytes, its manifest says {size}"
+    return None
+
+
+def content_damage(folder: Path) -> str | None:
+    """Which file's bytes no longer match their CRC-32s, or None; each file once per process.
+
+    Call after :func:`quick_damage` found nothing.
+    """
+    try:
+        files = _read(folder)
+    except (OSError, ValueError, TypeError, AttributeError) as error:
+        return f"its manifest is unreadable: {error}"
+    unchecked = [
+        (folder / name, size, crcs)
+        for name, (size, crcs) in files.items()
+        if _stamp(folder / name) not in _checked
+    ]
     with ThreadPoolExecutor(_workers()) as pool:
         for path, size, crcs in unchecked:
             got = _crcs(path, size, pool)
@@ -125,3 +139,8 @@ def damage(folder: Path) -> str | None:
     with _lock:
         _checked.update(_stamp(path) for path, _, _ in unchecked)
     return None
+
+
+def damage(folder: Path) -> str | None:
+    """What is wrong with the entry *folder* (a missing, changed or extra file), or None."""
+    return quick_damage(folder) or content_damage(folder)

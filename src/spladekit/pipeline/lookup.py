@@ -7,7 +7,6 @@ tokenizer call and a table lookup: no model run at all.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Collection
 from pathlib import Path
 
@@ -15,6 +14,7 @@ import numpy as np
 import numpy.typing as npt
 
 from spladekit.errors import ModelFormatError
+from spladekit.files import read_json_object
 from spladekit.pipeline.tokenize import TextTokenizer, TokenIds
 from spladekit.vector import SparseVector
 
@@ -32,23 +32,25 @@ class QueryWeightTable:
     def from_file(
         cls, path: str | Path, tokenizer: TextTokenizer, *, skip_ids: Collection[int] = ()
     ) -> QueryWeightTable:
-        """Load ``idf.json``; every token must be in the tokenizer's vocabulary."""
-        try:
-            table = json.loads(Path(path).read_text(encoding="utf-8"))
-        except (OSError, ValueError) as error:
-            msg = f"cannot read query weight table {path}: {error}"
-            raise ModelFormatError(msg) from error
-        if not isinstance(table, dict):
-            msg = f"{path} must map tokens to weights, got {type(table).__name__}"
-            raise ModelFormatError(msg)
+        """Load ``idf.json``: every token in the tokenizer's vocabulary, every weight a finite number ≥ 0."""
+        table = read_json_object(Path(path), "query weight table")
         weights = np.zeros(tokenizer.vocab_size, dtype=np.float32)
         unknown: list[str] = []
         for token, weight in table.items():
+            if (
+                isinstance(weight, bool)
+                or not isinstance(weight, (int, float))
+                or not 0 <= weight < float(np.finfo(np.float32).max)
+            ):
+                msg = (
+                    f"{path}: the weight of {token!r} must be a finite number >= 0, got {weight!r}"
+                )
+                raise ModelFormatError(msg)
             token_id = tokenizer.token_to_id(token)
             if token_id is None:
                 unknown.append(token)
                 continue
-            weights[token_id] = float(weight)
+            weights[token_id] = weight
         if unknown:
             msg = f"{path}: {len(unknown)} tokens are not in the tokenizer, e.g. {unknown[:5]}"
             raise ModelFormatError(msg)

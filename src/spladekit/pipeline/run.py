@@ -125,6 +125,9 @@ class MaskedLMSession:
 
     def _check_output(self, vocab_size: int) -> str:
         outputs = self.session.get_outputs()
+        if not outputs:
+            msg = f"{self.path} has no outputs: it is not a masked-LM export"
+            raise ModelFormatError(msg)
         names = [o.name for o in outputs]
         chosen = (
             outputs[names.index(POOLED_OUTPUT if POOLED_OUTPUT in names else "logits")]

@@ -18,6 +18,7 @@ import numpy.typing as npt
 from tokenizers import Tokenizer
 
 from spladekit.errors import InputError, ModelFormatError
+from spladekit.files import read_text
 from spladekit.pipeline.text import unencodable
 
 __all__ = ["Segments", "TextTokenizer", "TokenIds", "TruncationWarning", "warn_truncated"]
@@ -61,11 +62,11 @@ class TextTokenizer:
     @classmethod
     def from_file(cls, path: str | Path, max_length: int) -> TextTokenizer:
         """Load ``tokenizer.json``; an unreadable or broken file raises :class:`ModelFormatError`."""
+        text = read_text(Path(path), "tokenizer")
         try:
-            text = Path(path).read_text(encoding="utf-8")
             json.loads(text)  # names a damaged file before the tokenizer's untyped error can
-        except (OSError, ValueError) as error:  # ValueError: bad UTF-8 or bad JSON
-            msg = f"cannot read tokenizer {path}: {error}"
+        except ValueError as error:
+            msg = f"cannot read tokenizer {path}: it is not valid JSON: {error}"
             raise ModelFormatError(msg) from error
         try:
             tokenizer = Tokenizer.from_str(text)

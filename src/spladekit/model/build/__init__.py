@@ -19,13 +19,13 @@ weights build again.
 from __future__ import annotations
 
 import hashlib
-import json
 import logging
 import os
 from pathlib import Path
 from typing import Any
 
 from spladekit.errors import ModelFormatError
+from spladekit.files import read_json_object
 from spladekit.model.build.safetensors import checkpoint_files
 from spladekit.model.cache import cache_root, cached_graph, file_digest
 from spladekit.options import Quantize
@@ -55,15 +55,7 @@ MODEL_TYPES = {
 
 def read_config(path: Path) -> dict[str, Any]:
     """config.json as a dict; unreadable or not an object is a ModelFormatError naming it."""
-    try:
-        config = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
-        msg = f"cannot read model config {path}: {type(error).__name__}: {error}"
-        raise ModelFormatError(msg) from error
-    if not isinstance(config, dict):
-        msg = f"{path} must hold a JSON object, got {type(config).__name__}"
-        raise ModelFormatError(msg)
-    return config
+    return read_json_object(path, "model config")
 
 
 def architecture_of(config: dict[str, Any], path: Path) -> str:

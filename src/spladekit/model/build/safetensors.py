@@ -18,6 +18,7 @@ import numpy as np
 import numpy.typing as npt
 
 from spladekit.errors import ModelFormatError
+from spladekit.files import read_json
 
 __all__ = ["INDEX_FILE", "WEIGHTS_FILE", "Checkpoint", "checkpoint_files"]
 
@@ -110,10 +111,10 @@ def checkpoint_files(path: Path) -> list[Path]:
     """The weight files of a checkpoint: *path* itself, or the shards its index names."""
     if path.name != INDEX_FILE:
         return [path]
+    index = read_json(path, "shard index")
     try:
-        index = json.loads(path.read_text(encoding="utf-8"))
         shards = sorted(set(index["weight_map"].values()))
-    except (OSError, ValueError, KeyError, TypeError, AttributeError) as error:
+    except (KeyError, TypeError, AttributeError) as error:
         msg = f"cannot read the shard index {path}: {type(error).__name__}: {error}"
         raise ModelFormatError(msg) from error
     files = [path.parent / str(shard) for shard in shards]
