@@ -28,6 +28,7 @@ from spladekit.errors import ModelFormatError
 from spladekit.files import read_json_object
 from spladekit.model.build.safetensors import checkpoint_files
 from spladekit.model.cache import cache_root, cached_graph, file_digest
+from spladekit.model.variant import variant_key
 from spladekit.options import Quantize
 
 __all__ = ["ARCHITECTURES", "MODEL_TYPES", "architecture_of", "build_model", "read_config"]
