@@ -19,7 +19,8 @@ import pytest
 from spladekit import SparseVector, SpladeEncoder
 from spladekit.errors import InputError, InputTypeError
 from spladekit.model import fuse
-from spladekit.model.fuse import TOLERANCE, fused_ops
+from spladekit.model.build import build_model
+from spladekit.model.fuse import TOLERANCE, fused_ops, split_unsqueezes
 from spladekit.model.prepare import prepare_model
 
 from support.parity import compare
@@ -124,3 +125,16 @@ def test_fused_on_a_graph_with_nothing_to_fuse_runs_the_exact_one(tiny_model_dir
         for a, b in zip(got, expected, strict=True):
             assert np.array_equal(a.indices, b.indices)
             assert np.array_equal(a.values, b.values)
+
+
+def test_the_optimizer_fuses_attention_behind_a_one_step_unsqueeze_mask(
+    shared_data: Path, tmp_path: Path
+) -> None:
+    """An exact built graph writes the mask as one Unsqueeze (axes [1, 2]), as many exports do."""
+    folder = shared_data / "checkpoints" / "splade-tiny"
+    exact = build_model(folder / "config.json", folder / "model.safetensors", cache_dir=tmp_path)
+    assert split_unsqueezes(onnx.load(str(exact), load_external_data=False)) == 1
+    fuse.fuse_graph(exact, tmp_path / "fused")
+    ops = fused_ops(onnx.load(str(tmp_path / "fused" / "model.onnx"), load_external_data=False))
+    assert ops["Attention"] == 2
+    assert ops["SkipLayerNormalization"] >= 4

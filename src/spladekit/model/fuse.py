@@ -12,6 +12,9 @@ prepared copy (graphs built from safetensors emit the same ops directly:
 Pattern matching is the optimizer's, so every fused graph is checked before it is kept: both
 graphs run a probe batch, and unless the fused one's vector weights are within
 :data:`TOLERANCE` of the exact one's, the exact graph is written instead (with a warning).
+The optimizer reads the additive mask only as two ``Unsqueeze`` steps (``mask[:, None, None,
+:]`` as torch writes it); an export that unsqueezes both axes at once (one ``Unsqueeze``, axes
+``[1, 2]``) is first rewritten to two — the same tensor — so its attention fuses too.
 ``EmbedLayerNormalization`` is left out: ONNX Runtime 1.32 aborts the process running it on
 these graphs, and the embedding sum it would fuse is ~0.1 % of a forward pass.
 """
@@ -26,11 +29,12 @@ from typing import Any
 
 import numpy as np
 import onnx
+from onnx import helper, numpy_helper
 
 from spladekit.model import graph
 from spladekit.pipeline.run import POOLED_OUTPUT
 
-__all__ = ["FUSED_OPS", "TOLERANCE", "fuse_graph", "fused_ops"]
+__all__ = ["FUSED_OPS", "TOLERANCE", "fuse_graph", "fused_ops", "split_unsqueezes"]
 
 logger = logging.getLogger(__name__)
 
@@ -78,11 +82,44 @@ def fuse_graph(exact: Path, folder: Path) -> None:
     _write(graph.load_graph(exact), folder)
 
 
+def split_unsqueezes(model: onnx.ModelProto) -> int:
+    """Rewrite each ``Unsqueeze`` of axes ``[1, 2]`` in *model* as two (axis 1, then 2).
+
+    Returns how many were split. The result is the same tensor; only the pattern changes.
+    """
+    constants = {t.name: t for t in model.graph.initializer}
+    nodes: list[onnx.NodeProto] = []
+    split = 0
+    for node in model.graph.node:
+        axes = (
+            constants.get(node.input[1])
+            if node.op_type == "Unsqueeze" and len(node.input) == 2
+            else None
+        )
+        if axes is None or numpy_helper.to_array(axes).tolist() != [1, 2]:
+            nodes.append(node)
+            continue
+        split += 1
+        stem = node.name or node.output[0]
+        first, one, two = f"{stem}/axis1_out", f"{stem}/axis1", f"{stem}/axis2"
+        for name, axis in ((one, 1), (two, 2)):
+            model.graph.initializer.append(
+                numpy_helper.from_array(np.array([axis], np.int64), name)
+            )
+        nodes.append(helper.make_node("Unsqueeze", [node.input[0], one], [first], name=first))
+        nodes.append(helper.make_node("Unsqueeze", [first, two], list(node.output), name=stem))
+    if split:
+        del model.graph.node[:]
+        model.graph.node.extend(nodes)
+    return split
+
+
 def _optimize(model: onnx.ModelProto) -> onnx.ModelProto:
     """The transformer optimizer's Python fusions on *model* (no session, no shape inference)."""
     from onnxruntime.transformers.fusion_options import FusionOptions
     from onnxruntime.transformers.optimizer import optimize_model
 
+    split_unsqueezes(model)
     options = FusionOptions("bert")
     options.enable_shape_inference = False  # it needs sympy; the fusions used here do not
     options.enable_embed_layer_norm = False  # see the module docstring
