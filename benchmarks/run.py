@@ -26,12 +26,18 @@ BENCH = Path(__file__).resolve().parent
 ROOT = BENCH.parent
 sys.path.insert(0, str(BENCH))
 
+from base_checkpoint import build_checkpoint  # noqa: E402
 from build_model import build_folder  # noqa: E402
 from corpus import SCIFACT, load_corpus  # noqa: E402
 
 FASTEMBED_VERSION = "0.9.1"
 FASTEMBED_VENV = BENCH / ".venv-fastembed"
 RESULTS = BENCH / "results"
+FP32 = "spladekit fp32"
+FUSED = "spladekit fp32 fused"
+BUILT_FUSED = "spladekit fp32 fused, built"
+INT8 = "spladekit int8"
+UNPREPARED = "spladekit fp32 unprepared"
 
 
 def fastembed_python() -> Path:
@@ -51,6 +57,8 @@ def run_job(python: Path | str, job: dict[str, Any], log: list[dict[str, Any]]) 
     """Run one job in a fresh interpreter and return its JSON result."""
     began = time.perf_counter()
     env = {**os.environ, "SPLADEKIT_CACHE": str(BENCH / ".cache" / "spladekit")}
+    # This checkout's spladekit, whatever the interpreter has installed (fastembed never reads it).
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT / "src"), env.get("PYTHONPATH")]))
     done = subprocess.run(
         [str(python), str(BENCH / "worker.py"), json.dumps(job)],
         capture_output=True,
@@ -150,9 +158,13 @@ def pick_docs(count: int) -> list[int]:
     return np.linspace(0, total - 1, num=min(count, total)).round().astype(int).tolist()
 
 
+def safe(name: str) -> str:
+    return "".join(c if c.isalnum() else "-" for c in name)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--docs", type=int, default=160, help="corpus subsample size")
+    parser.add_argument("--docs", type=int, default=96, help="corpus subsample size")
     parser.add_argument("--queries", type=int, default=100, help="distinct single queries timed")
     parser.add_argument("--rounds", type=int, default=2, help="best documents/s of N rounds")
     parser.add_argument("--query-rounds", type=int, default=2, help="best p50 of N rounds")
@@ -161,7 +173,7 @@ def main() -> None:
     parser.add_argument("--no-fastembed", action="store_true", help="spladekit only")
     parser.add_argument("--no-int8", action="store_true", help="skip the int8 variant")
     parser.add_argument(
-        "--no-ablation", action="store_true", help="skip spladekit with optimize=False"
+        "--ablation", action="store_true", help="also spladekit with optimize=False (unprepared)"
     )
     parser.add_argument("--out", type=Path, default=None, help="JSON path (default results/)")
     parser.add_argument(
@@ -170,11 +182,12 @@ def main() -> None:
     args = parser.parse_args()
     if args.smoke:
         args.size, args.docs, args.queries, args.query_rounds, args.rounds = "tiny", 16, 5, 1, 1
-        args.no_ablation = True
+        args.ablation = False
     if args.out is None:
         args.out = BENCH / ".cache" / "smoke.json" if args.smoke else RESULTS / "latest.json"
 
     model = build_folder(args.size)
+    weights = build_checkpoint(args.size)  # the same weights as safetensors
     tiny = build_folder("tiny")
     config = json.loads((model / "config.json").read_text())
     doc_ids = pick_docs(args.docs)
@@ -188,69 +201,86 @@ def main() -> None:
     work.mkdir(parents=True, exist_ok=True)
     log: list[dict[str, Any]] = []
     base = {"model": str(model), "doc_ids": doc_ids, "batch_size": args.batch_size}
-    int8 = {"options": {"quantize": "int8"}}
+    built = {"model": str(weights), "format": "safetensors"}
+    # name -> (interpreter, job fields): every column of the table, fastembed first.
+    variants: dict[str, tuple[Path | str, dict[str, Any]]] = {}
+    if fe_python:
+        variants["fastembed"] = (fe_python, {"kind": "fastembed"})
+    variants[FP32] = (own, {"kind": "spladekit"})
+    variants[FUSED] = (own, {"kind": "spladekit", "options": {"optimize": "fused"}})
+    variants[BUILT_FUSED] = (
+        own,
+        {
+            "kind": "spladekit",
+            "model": built["model"],
+            "options": {"optimize": "fused", "format": "safetensors"},
+        },
+    )
+    if not args.no_int8:
+        variants[INT8] = (own, {"kind": "spladekit", "options": {"quantize": "int8"}})
+    docs_only: dict[str, tuple[Path | str, dict[str, Any]]] = {}
+    if args.ablation:  # what preparing the model buys: the same encoder without it
+        docs_only[UNPREPARED] = (own, {"kind": "spladekit", "options": {"optimize": False}})
 
     print(f"{len(texts)} documents, {args.queries} queries, model {model}", file=sys.stderr)
-    prepared = {
-        "fp32": run_job(
-            own, {"kind": "prepare", "model": str(model), "label": "prepare fp32"}, log
-        ),
-        "tiny": run_job(own, {"kind": "prepare", "model": str(tiny), "label": "prepare tiny"}, log),
-    }
-    if not args.no_int8:
-        job = {"kind": "prepare", "model": str(model), "quantize": "int8", "label": "prepare int8"}
-        prepared["int8"] = run_job(own, job, log)
+    prepared = {}
+    for name, (python, extra) in variants.items():  # made once and cached: not in the timings
+        if name != "fastembed":
+            job = {**base, **extra, "kind": "prepare", "label": f"prepare {name}"}
+            prepared[name] = run_job(python, job, log)
     roof = run_job(own, {"kind": "roofline"}, log)
     docs: dict[str, dict[str, Any]] = {}
-    plan: list[tuple[str, Any, dict[str, Any]]] = []
-    if fe_python:
-        plan.append(("fastembed", fe_python, {"kind": "fastembed"}))
-    plan.append(("spladekit", own, {"kind": "spladekit"}))
-    if not args.no_int8:
-        plan.append(("spladekit-int8", own, {"kind": "spladekit", **int8}))
-    doc_plan = list(plan)
-    if not args.no_ablation:  # what preparing the model buys: the same encoder without it
-        doc_plan.append(
-            ("spladekit (unprepared)", own, {"kind": "spladekit", "options": {"optimize": False}})
-        )
     for round_ in range(args.rounds):  # tools alternate; each keeps its best round
-        for name, python, extra in doc_plan:
+        for name, (python, extra) in {**variants, **docs_only}.items():
             job = {
                 **base,
                 **extra,
                 "mode": "docs",
                 "label": f"{name} docs #{round_ + 1}",
-                "save": str(work / f"{name.replace(' ', '-')}-docs.npz"),
+                "save": str(work / f"{safe(name)}-docs.npz"),
             }
             result = run_job(python, job, log)
             if name not in docs or result.get("docs_per_s", 0) > docs[name].get("docs_per_s", 0):
                 docs[name] = result
     queries: dict[str, dict[str, Any]] = {}
-    q_plan = [("bare-onnx", own, {"kind": "bare"}), *plan]
+    q_plan = {"bare-onnx": (own, {"kind": "bare"}), **variants}
     for round_ in range(args.query_rounds):  # tools alternate; each keeps its best round
-        for name, python, extra in q_plan:
+        for name, (python, extra) in q_plan.items():
             job = {
                 **base,
                 **extra,
                 "mode": "queries",
                 "queries": args.queries,
                 "label": f"{name} queries #{round_ + 1}",
-                "save": str(work / f"{name}-queries.npz"),
+                "save": str(work / f"{safe(name)}-queries.npz"),
             }
             result = run_job(python, job, log)
             if name not in queries or result.get("p50_ms", 1e9) < queries[name].get("p50_ms", 1e9):
                 queries[name] = result
-    big = run_job(
-        own,
-        {
-            **base,
-            "kind": "spladekit",
-            "mode": "docs",
-            "batch_size": 256,
-            "label": "spladekit docs b256",
-        },
-        log,
-    )
+    threads: dict[str, dict[str, Any]] = {}
+    for name in (FP32, FUSED, BUILT_FUSED, INT8):  # one thread (two: the columns above)
+        if name in variants:
+            python, extra = variants[name]
+            options = {**extra.get("options", {}), "threads": 1}
+            job = {
+                **base,
+                **extra,
+                "options": options,
+                "mode": "docs",
+                "label": f"{name} docs 1 thread",
+            }
+            threads[name] = run_job(python, job, log)
+    big = {}
+    for name in (FP32, BUILT_FUSED, INT8):
+        if name in variants:
+            job = {
+                **base,
+                **variants[name][1],
+                "mode": "docs",
+                "batch_size": 256,
+                "label": f"{name} docs b256",
+            }
+            big[name] = run_job(own, job, log)
     overhead = run_job(
         own,
         {
@@ -267,7 +297,8 @@ def main() -> None:
 
     report: dict[str, Any] = {
         "when": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
-        "machine": {"cpus": _cpus(), "cpu": _cpu_name()},
+        "machine": {"cpus": _cpus(), "cpu": _cpu_name(), "flags": cpu_flags()},
+        "load_average": os.getloadavg(),
         "corpus": "scifact" if (SCIFACT / "corpus.jsonl").exists() else "fallback",
         "documents": len(texts),
         "corpus_size": len(load_corpus()),
@@ -278,36 +309,69 @@ def main() -> None:
         "useful_gflop": flops / 1e9,
         "docs": docs,
         "queries": queries,
-        "spladekit_b256": big,
+        "threads_1": threads,
+        "b256": big,
         "prepare_once": prepared,
         "tiny_overhead": overhead,
+        "int8_quality": int8_quality(),
         "fastembed_version": FASTEMBED_VERSION if fe_python else None,
         "fastembed_b256_logits_gb": _fastembed_big_estimate(lengths, 256),
         "jobs": log,
     }
-    for result in docs.values():
+    for result in [*docs.values(), *threads.values()]:
         if "seconds" in result:
             result["roofline_pct"] = 100 * flops / result["seconds"] / 1e9 / roofline
-    if fe_python and (work / "fastembed-docs.npz").exists():
-        report["agreement_fastembed"] = agreement(
-            work / "fastembed-docs.npz", work / "spladekit-docs.npz"
-        )
-        report["agreement_fastembed_queries"] = agreement(
-            work / "fastembed-queries.npz", work / "spladekit-queries.npz"
-        )
-    if not args.no_int8 and (work / "spladekit-int8-docs.npz").exists():
-        agree = agreement(work / "spladekit-docs.npz", work / "spladekit-int8-docs.npz")
+    report["agreement"] = {}
+    for name in variants:
+        if name == "fastembed" or not fe_python:
+            continue
+        pair = {}
+        for mode in ("docs", "queries"):
+            ours, theirs = work / f"{safe(name)}-{mode}.npz", work / f"fastembed-{mode}.npz"
+            if ours.exists() and theirs.exists():
+                pair[mode] = agreement(theirs, ours)
+        report["agreement"][name] = pair
+    if INT8 in variants and (work / f"{safe(INT8)}-docs.npz").exists():
+        agree = agreement(work / f"{safe(FP32)}-docs.npz", work / f"{safe(INT8)}-docs.npz")
         agree["top10_overlap"] = top10_overlap(
-            work / "spladekit-queries.npz",
-            work / "spladekit-docs.npz",
-            work / "spladekit-int8-queries.npz",
-            work / "spladekit-int8-docs.npz",
+            work / f"{safe(FP32)}-queries.npz",
+            work / f"{safe(FP32)}-docs.npz",
+            work / f"{safe(INT8)}-queries.npz",
+            work / f"{safe(INT8)}-docs.npz",
         )
         report["agreement_int8"] = agree
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(report, indent=2))
     print(table(report))
     print(f"\nwritten to {args.out}", file=sys.stderr)
+
+
+def int8_quality() -> dict[str, Any] | None:
+    """benchmarks/int8_quality.py's last result (SciFact test, real splade-tiny), when run."""
+    path = RESULTS / "int8_quality.json"
+    return json.loads(path.read_text()) if path.exists() else None
+
+
+def cpu_flags() -> str:
+    """The SIMD flags int8 and fp32 speed depend on (AVX2, AVX-512, VNNI), as the CPU has them."""
+    try:
+        text = Path("/proc/cpuinfo").read_text()
+    except OSError:
+        return "unknown"
+    flags = set(
+        next(
+            (
+                line.split(":", 1)[1].split()
+                for line in text.splitlines()
+                if line.startswith("flags")
+            ),
+            [],
+        )
+    )
+    wanted = ["avx2", "fma", "avx512f", "avx512_vnni", "avx_vnni", "amx_int8"]
+    have = [f for f in wanted if f in flags]
+    missing = [f for f in wanted if f not in flags]
+    return " ".join(have) + (f" (no {', '.join(missing)})" if missing else "")
 
 
 def _cpus() -> int:
@@ -337,89 +401,123 @@ def _fastembed_big_estimate(lengths: np.ndarray, batch: int) -> float:
 
 
 def table(r: dict[str, Any]) -> str:
-    fe, sk = r["docs"].get("fastembed", {}), r["docs"].get("spladekit", {})
-    q = r["queries"]
+    """The report as markdown: one column per variant, the bare forward beside the queries."""
+    docs, q, agree = r["docs"], r["queries"], r.get("agreement", {})
+    names = [*docs, "bare-onnx"]
     bare = q.get("bare-onnx", {}).get("p50_ms")
+    fe_q = q.get("fastembed", {}).get("p50_ms")
 
-    def ratio(a: float | None, b: float | None) -> str:
-        return f"{a / b:.2f}×" if a and b else "–"
+    def cell(table: dict[str, Any], name: str, fmt: Any) -> str:
+        row = table.get(name)
+        try:
+            return fmt(row) if row and "error" not in row else "–"
+        except (KeyError, TypeError, ZeroDivisionError):
+            return "–"
 
+    def agreement_cell(name: str, mode: str) -> str:
+        a = agree.get(name, {}).get(mode)
+        if not a:
+            return "–"
+        if a["identical_index_sets"] == a["texts"]:
+            return f"{a['texts']}/{a['texts']}, {a['max_abs_delta']:.1e}"
+        return (
+            f"{a['identical_index_sets']}/{a['texts']} (Jaccard {a['mean_jaccard']:.3f}), "
+            f"{a['max_abs_delta_common']:.1e} on shared"
+        )
+
+    heads = {"bare-onnx": "bare ONNX Runtime forward"}
     rows = [
-        "| | " + " | ".join(r["docs"]) + " |",
-        "|---|" + "---|" * len(r["docs"]),
+        "| | " + " | ".join(heads.get(n, n) for n in names) + " |",
+        "|---|" + "---|" * len(names),
     ]
 
     def row(label: str, cells: list[str]) -> None:
         rows.append(f"| {label} | " + " | ".join(cells) + " |")
 
-    names = list(r["docs"])
     row(
-        f"documents/s (batch {r['batch_size']})",
-        [f"{r['docs'][n].get('docs_per_s', 0):.2f}" for n in names],
+        f"documents/s (batch {r['batch_size']}, 2 threads)",
+        [cell(docs, n, lambda x: f"{x['docs_per_s']:.2f}") for n in names],
     )
     row(
-        "% of fp32 MatMul roofline", [f"{r['docs'][n].get('roofline_pct', 0):.0f} %" for n in names]
+        "documents/s, 1 thread",
+        [cell(r["threads_1"], n, lambda x: f"{x['docs_per_s']:.2f}") for n in names],
     )
     row(
-        "peak RSS, documents (GB)",
-        [f"{r['docs'][n].get('peak_rss_mb', 0) / 1024:.2f}" for n in names],
+        "% of fp32 MatMul roofline (2 threads)",
+        [cell(docs, n, lambda x: f"{x['roofline_pct']:.0f} %") for n in names],
+    )
+    row(
+        "peak RSS, documents, batch 32 (GB)",
+        [cell(docs, n, lambda x: f"{x['peak_rss_mb'] / 1024:.2f}") for n in names],
+    )
+    row(
+        "peak RSS, documents, batch 256 (GB)",
+        [cell(r["b256"], n, lambda x: f"{x['peak_rss_mb'] / 1024:.2f}") for n in names],
     )
     row(
         "query p50 / p95 (ms)",
-        [
-            f"{q[n]['p50_ms']:.1f} / {q[n]['p95_ms']:.1f}" if "p50_ms" in q.get(n, {}) else "–"
-            for n in names
-        ],
+        [cell(q, n, lambda x: f"{x['p50_ms']:.1f} / {x['p95_ms']:.1f}") for n in names],
+    )
+    row(
+        "query p50 / bare forward",
+        [cell(q, n, lambda x: f"{x['p50_ms'] / bare:.2f}×") for n in names],
+    )
+    row(
+        "query p50 / fastembed's",
+        [cell(q, n, lambda x: f"{x['p50_ms'] / fe_q:.2f}×") for n in names],
     )
     row(
         "peak RSS, queries (GB)",
-        [f"{q[n]['peak_rss_mb'] / 1024:.2f}" if n in q else "–" for n in names],
+        [cell(q, n, lambda x: f"{x['peak_rss_mb'] / 1024:.2f}") for n in names],
     )
+    row(
+        "vs fastembed, documents: same index sets, max abs Δ",
+        [agreement_cell(n, "docs") for n in names],
+    )
+    row(
+        "vs fastembed, queries: same index sets, max abs Δ",
+        [agreement_cell(n, "queries") for n in names],
+    )
+    load = ", ".join(f"{x:.1f}" for x in r.get("load_average", []))
     lines = [
         f"{r['documents']} {'SciFact' if r['corpus'] == 'scifact' else 'fallback-corpus'} documents "
         f"(every {r['corpus_size'] // max(1, r['documents'])}th; median "
         f"{r['median_tokens']:.0f} tokens, {r['over_512']} over 512, truncated by both tools), "
-        f"{r['machine']['cpus']} CPUs, MatMul roofline {r['roofline_gflops']:.0f} GFLOP/s, "
+        f"{r['machine']['cpus']} CPUs ({r['machine']['cpu']}; {r['machine'].get('flags', '?')}), "
+        f"MatMul roofline {r['roofline_gflops']:.0f} GFLOP/s, load average at the end {load}, "
         f"{r['when']}",
         "",
         *rows,
         "",
-        f"- spladekit / fastembed documents/s: {ratio(sk.get('docs_per_s'), fe.get('docs_per_s'))}"
-        f" (int8: {ratio(r['docs'].get('spladekit-int8', {}).get('docs_per_s'), fe.get('docs_per_s'))};"
-        f" int8 / fp32: {ratio(r['docs'].get('spladekit-int8', {}).get('docs_per_s'), sk.get('docs_per_s'))})",
-        f"- bare ONNX Runtime forward of one query: p50 {bare or 0:.1f} ms; spladekit p50 / bare: "
-        f"{ratio(q.get('spladekit', {}).get('p50_ms'), bare)}; int8 p50 / fastembed p50: "
-        f"{ratio(q.get('spladekit-int8', {}).get('p50_ms'), q.get('fastembed', {}).get('p50_ms'))}",
-        f"- spladekit at batch_size=256: {r['spladekit_b256'].get('docs_per_s', 0):.2f} docs/s, "
-        f"peak RSS {r['spladekit_b256'].get('peak_rss_mb', 0) / 1024:.2f} GB; fastembed's default "
-        f"batch 256 needs ≥ {3 * r['fastembed_b256_logits_gb']:.0f} GB on this subsample "
-        f"(3 live copies of a {r['fastembed_b256_logits_gb']:.1f} GB logits array): does not fit 24 GB",
-        f"- prepared once and cached (not in the timings): fp32 "
-        f"{r['prepare_once']['fp32'].get('seconds', 0):.1f} s"
-        + (
-            f", int8 {r['prepare_once']['int8'].get('seconds', 0):.1f} s "
-            f"(peak RSS {r['prepare_once']['int8'].get('peak_rss_mb', 0) / 1024:.1f} GB, once)"
-            if "int8" in r["prepare_once"]
-            else ""
-        ),
-        f"- tiny model: per-document overhead outside ONNX Runtime "
-        f"{r['tiny_overhead'].get('overhead_pct', float('nan')):.1f} % of encode time",
     ]
-    if "agreement_fastembed" in r:
-        a = r["agreement_fastembed"]
-        lines.append(
-            f"- vs fastembed: identical index sets {a['identical_index_sets']}/{a['texts']} documents, "
-            f"max |Δvalue| {a['max_abs_delta']:.1e}; queries "
-            f"{r['agreement_fastembed_queries']['identical_index_sets']}/{r['agreement_fastembed_queries']['texts']}, "
-            f"max |Δ| {r['agreement_fastembed_queries']['max_abs_delta']:.1e}"
-        )
     if "agreement_int8" in r:
         a = r["agreement_int8"]
         lines.append(
-            f"- int8 vs fp32 (random weights): index-set Jaccard {a['mean_jaccard']:.3f}, max |Δvalue| on "
+            f"- int8 vs fp32 (random BERT-base weights): index-set Jaccard {a['mean_jaccard']:.3f}, max |Δvalue| on "
             f"shared indices {a['max_abs_delta_common']:.3f}, top-10 overlap of SciFact test queries "
             f"over the subsample {a['top10_overlap']:.2f}"
         )
+    quality = r.get("int8_quality")
+    if quality:
+        res = quality["results"]
+        chosen = res.get(quality["default"], {})
+        lines.append(
+            f"- int8 ranking quality (benchmarks/int8_quality.py, real splade-tiny, SciFact test): "
+            f"nDCG@10 fp32 {res['fp32']['nDCG@10']:.4f}, int8 ({quality['default']}, the default) "
+            f"{chosen.get('nDCG@10', float('nan')):.4f}: Δ {chosen.get('delta_nDCG@10', float('nan')):+.4f}"
+        )
+    prep = ", ".join(
+        f"{name} {p.get('seconds', 0):.1f} s"
+        for name, p in r["prepare_once"].items()
+        if "seconds" in p
+    )
+    lines += [
+        f"- prepared or built once and cached (not in the timings; the first load): {prep}",
+        f"- tiny model: per-document overhead outside ONNX Runtime "
+        f"{r['tiny_overhead'].get('overhead_pct', float('nan')):.1f} % of encode time",
+        f"- fastembed's default batch 256 needs ≥ {3 * r['fastembed_b256_logits_gb']:.0f} GB on this "
+        f"subsample (3 live copies of a {r['fastembed_b256_logits_gb']:.1f} GB logits array)",
+    ]
     return "\n".join(lines)
 
 

@@ -30,6 +30,7 @@ __all__ = [
     "EncoderOptions",
     "LongDocuments",
     "ModelFormat",
+    "Optimize",
     "Option",
     "Providers",
     "Quantize",
@@ -46,6 +47,9 @@ LongDocuments = Literal["truncate", "window", "best-window"]
 Quantize = Literal["int8"]
 #: Which files a model loads from: an ONNX export, safetensors weights, or whichever is there.
 ModelFormat = Literal["auto", "onnx", "safetensors"]
+#: What runs: the graph as exported (False), the prepared one (True), or the prepared one on
+#: ONNX Runtime's fused transformer kernels ("fused").
+Optimize = bool | Literal["fused"]
 
 
 def check_positive(name: str, value: object, *, allow_none: bool) -> None:
@@ -96,6 +100,13 @@ def _finite_non_negative(name: str, value: object) -> None:
     ):
         msg = f"{name} must be a finite number >= 0, got {value!r}"
         raise InputError(msg)
+
+
+def _optimize_level(name: str, value: object) -> None:
+    if isinstance(value, bool) or value == "fused":
+        return
+    msg = f"{name} must be True, False or 'fused', got {value!r}"
+    raise (InputError if isinstance(value, str) else InputTypeError)(msg)  # 0 and 1 are no levels
 
 
 def _one_of(*choices: object) -> Callable[[str, object], None]:
@@ -229,8 +240,13 @@ class EncoderOptions(TypedDict, total=False):
         ),
     ]
     optimize: Annotated[
-        bool,
-        Option(True, "run the prepared graph (pooling inside the model, same vectors)", _flag),
+        Optimize,
+        Option(
+            True,
+            "run the prepared graph (pooling inside the model, same vectors); 'fused': on "
+            "ONNX Runtime's fused transformer kernels too (vectors within 1e-4)",
+            _optimize_level,
+        ),
     ]
     quantize: Annotated[
         Quantize | None,

@@ -2,7 +2,8 @@
 
 Each option marked ``cli`` becomes ``--name-with-dashes`` (or its ``flag``) with its doc as
 help: ``Literal`` types become choices, ``int`` and ``float`` are parsed as such, a ``bool``
-becomes ``--flag`` / ``--no-flag``. Flags not given are not passed at all, so the encoder's
+becomes ``--flag`` / ``--no-flag``, and a ``bool`` or ``Literal`` level (``optimize``) becomes
+``--flag`` / ``--flag LEVEL`` / ``--no-flag``. Flags not given are not passed at all, so the encoder's
 own defaults apply; values are checked by the encoder, whose one-line error the command
 line prints.
 """
@@ -38,6 +39,8 @@ def _describe(name: str, hint: Any) -> dict[str, Any]:
     """Keywords of argparse for one option's type: choices, a parser, or a boolean flag."""
     members = _members(hint)
     literals = [value for m in members if get_origin(m) is Literal for value in get_args(m)]
+    if bool in members and len(members) == 2 and literals:
+        return {"action": _LevelAction, "choices": literals}
     if literals and len(literals) == sum(len(get_args(m)) for m in members):
         return {"choices": literals, "metavar": "{" + ",".join(map(str, literals)) + "}"}
     if members == [bool]:
@@ -50,6 +53,41 @@ def _describe(name: str, hint: Any) -> dict[str, Any]:
         return {"type": str}
     msg = f"option {name} has a type the command line cannot parse: {hint!r}"
     raise TypeError(msg)
+
+
+class _LevelAction(argparse.Action):
+    """``--flag`` (True), ``--flag LEVEL`` (one of *choices*, or true / false), ``--no-flag``."""
+
+    def __init__(
+        self, option_strings: list[str], dest: str, choices: list[str], **kwargs: Any
+    ) -> None:
+        self.levels = list(choices)
+        names = [*option_strings]
+        names += ["--no-" + o[2:] for o in option_strings if o.startswith("--")]
+        kwargs["metavar"] = "{" + ",".join(["true", "false", *self.levels]) + "}"
+        super().__init__(names, dest, nargs="?", **kwargs)
+
+    def __call__(
+        self,
+        parser: argparse.ArgumentParser,
+        namespace: argparse.Namespace,
+        values: Any,
+        option_string: str | None = None,
+    ) -> None:
+        if option_string is not None and option_string.startswith("--no-"):
+            if values is not None:
+                parser.error(f"{option_string} takes no value")
+            setattr(namespace, self.dest, False)
+            return
+        if values is None or str(values).lower() == "true":
+            setattr(namespace, self.dest, True)
+        elif str(values).lower() == "false":
+            setattr(namespace, self.dest, False)
+        elif values in self.levels:
+            setattr(namespace, self.dest, values)
+        else:
+            shown = ", ".join(["true", "false", *self.levels])
+            parser.error(f"argument {option_string}: invalid choice {values!r} (choose {shown})")
 
 
 def add_encoder_flags(parser: argparse.ArgumentParser, *, skip: tuple[str, ...] = ()) -> None:

@@ -1,8 +1,9 @@
 """Load: located files → the runnable pieces an encoder needs, for documents and for queries.
 
 One decision lives here: which graph a session runs. For an export: the prepared copy
-(default), its int8 copy, or the model as exported (``optimize=False``, or when it cannot be
-prepared). For safetensors weights: the graph built from them, or its int8 copy.
+(default), its fused copy (``optimize="fused"``), the int8 copy of either, or the model as
+exported (``optimize=False``, or when it cannot be prepared). For safetensors weights: the
+graph built from them (exact or fused), or its int8 copy.
 """
 
 from __future__ import annotations
@@ -21,7 +22,8 @@ from spladekit.model.cache import deferred_checks
 from spladekit.model.catalog import KNOWN_MODELS
 from spladekit.model.locate import ModelFiles, locate_model
 from spladekit.model.prepare import NotPreparableError, prepare_model
-from spladekit.options import EncoderOptions, Quantize
+from spladekit.model.variant import is_fused
+from spladekit.options import EncoderOptions, Optimize, Quantize
 from spladekit.pipeline.lookup import QueryWeightTable
 from spladekit.pipeline.pool import Activation
 from spladekit.pipeline.run import MaskedLMSession
@@ -55,16 +57,17 @@ class ModelSet:
     query_weights: QueryWeightTable | None = None
 
 
-def runnable_graph(source: Path, *, optimize: bool, quantize: Quantize | None) -> Path:
+def runnable_graph(source: Path, *, optimize: Optimize, quantize: Quantize | None) -> Path:
     """The ONNX file a session should run for the export *source*.
 
-    The prepared copy when *optimize* (the default) or *quantize*; the export itself when
-    neither, or — with a warning — when an fp32 copy cannot be prepared.
+    The prepared copy when *optimize* (the default) or *quantize* (fused when *optimize* is
+    ``"fused"``); the export itself when neither, or — with a warning — when an fp32 copy
+    cannot be prepared.
     """
     if not optimize and quantize is None:
         return source
     try:
-        return prepare_model(source, quantize=quantize)
+        return prepare_model(source, quantize=quantize, fused=is_fused(optimize))
     except (NotPreparableError, OSError) as error:  # OSError: the cache cannot be written
         if quantize is not None:
             raise
@@ -84,7 +87,12 @@ def _graph(files: ModelFiles, settings: EncoderOptions) -> tuple[Path, Path]:
         raise ModelNotFoundError(msg)
     if not settings["optimize"]:
         logger.info("optimize=False has no effect on %s: its graph is built pooled", files.model)
-    graph = build_model(files.config, files.model, quantize=settings["quantize"])
+    graph = build_model(
+        files.config,
+        files.model,
+        quantize=settings["quantize"],
+        fused=is_fused(settings["optimize"]),
+    )
     return graph, graph
 
 

@@ -11,12 +11,14 @@ whole. Its output ``pooled_logits`` (batch, vocab) equals ``masked_max(logits)``
 original, bit for bit. A head of another shape is pooled on its full logits, masked.
 
 Weights move to a side file (``model.onnx.data``) that ONNX Runtime memory-maps, so loading
-does not hold a second copy of them. ``quantize="int8"`` then applies ONNX Runtime's dynamic
-int8 quantization (:mod:`spladekit.model.quantize`).
+does not hold a second copy of them. ``fused=True`` (``optimize="fused"``) then puts in ONNX
+Runtime's fused transformer kernels (:mod:`spladekit.model.fuse`), and ``quantize="int8"``
+applies ONNX Runtime's dynamic int8 quantization to the exact or fused copy
+(:mod:`spladekit.model.quantize`).
 
 Prepared models live in ``$SPLADEKIT_CACHE`` (default ``~/.cache/spladekit/prepared``), keyed
-by the source file's path, size, modification time and a fingerprint of its bytes, so a
-changed model is prepared again.
+by the source file's path, size, modification time, a fingerprint of its bytes and the variant
+(:func:`spladekit.model.variant.variant_key`), so a changed model is prepared again.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from pathlib import Path
 
 from spladekit.errors import ModelFormatError
 from spladekit.model.cache import cache_root, cached_graph
+from spladekit.model.variant import variant_key
 from spladekit.options import Quantize
 
 __all__ = ["NotPreparableError", "prepare_model"]
@@ -35,7 +38,8 @@ __all__ = ["NotPreparableError", "prepare_model"]
 logger = logging.getLogger(__name__)
 
 #: Bump when the rewrite (or the entry layout) changes, so every cache entry is prepared again.
-#: 2: entries carry a manifest (spladekit.model.manifest).
+#: 2: entries carry a manifest (spladekit.model.manifest). Variants (fused, int8 and how) are
+#: keyed apart by variant_key, which leaves the exact fp32 key as it was.
 PREPARE_VERSION = 2
 
 
@@ -43,11 +47,12 @@ class NotPreparableError(ModelFormatError):
     """A readable export this rewrite does not apply to (it can still run as exported)."""
 
 
-def _fingerprint(source: Path, quantize: Quantize | None) -> str:
+def _fingerprint(source: Path, quantize: Quantize | None, fused: bool) -> str:
     real = source.resolve()
     stat = real.stat()
+    variant = variant_key(quantize=quantize, fused=fused)
     digest = hashlib.sha256(
-        f"{PREPARE_VERSION}|{real}|{stat.st_size}|{stat.st_mtime_ns}|{quantize}".encode()
+        f"{PREPARE_VERSION}|{real}|{stat.st_size}|{stat.st_mtime_ns}|{variant}".encode()
     )
     with real.open("rb") as file:
         digest.update(file.read(1 << 16))
@@ -63,9 +68,12 @@ def prepare_model(
     source: str | os.PathLike[str],
     *,
     quantize: Quantize | None = None,
+    fused: bool = False,
     cache_dir: str | os.PathLike[str] | None = None,
 ) -> Path:
     """The prepared copy of *source* (pooled in-graph, weights memory-mappable), made once.
+
+    *fused*: on ONNX Runtime's fused transformer kernels; *quantize*: int8 (of that copy).
 
     Raises ModelFormatError when the file cannot be read as ONNX, and its subclass
     NotPreparableError when it can but this rewrite does not apply to it.
@@ -82,7 +90,11 @@ def prepare_model(
         if quantize == "int8":
             from spladekit.model.quantize import quantize_graph
 
-            quantize_graph(prepare_model(source, cache_dir=root), folder)
+            quantize_graph(prepare_model(source, fused=fused, cache_dir=root), folder)
+        elif fused:
+            from spladekit.model.fuse import fuse_graph
+
+            fuse_graph(prepare_model(source, cache_dir=root), folder)
         else:
             from spladekit.model.rewrite import NotRewritable, rewrite_export
 
@@ -90,6 +102,6 @@ def prepare_model(
                 rewrite_export(source, folder)
             except NotRewritable as error:
                 raise NotPreparableError(str(error)) from error
-        logger.info("prepared %s (quantize=%s)", source, quantize)
+        logger.info("prepared %s (quantize=%s, fused=%s)", source, quantize, fused)
 
-    return cached_graph(root, _fingerprint(source, quantize), make)
+    return cached_graph(root, _fingerprint(source, quantize, fused), make)

@@ -1,8 +1,11 @@
 """Quantize: a pooled fp32 graph (prepared or built) → its dynamically quantized int8 copy.
 
-ONNX Runtime's dynamic quantization turns each MatMul's weight into int8 with a scale per
-output channel and quantizes activations on the fly; it needs no calibration data. The result
-is written like every other graph (weights in the aligned side file), so it loads the same way.
+ONNX Runtime's dynamic quantization turns each MatMul's weight (and a fused graph's packed
+``Attention`` projection, which becomes ``QAttention``) into int8 and quantizes
+activations on the fly; it needs no calibration data. How (a scale per output channel or per
+matrix; the vocabulary head too or not) is an :class:`~spladekit.model.variant.Int8Config`,
+:data:`~spladekit.model.variant.INT8` unless told. The result is written like every other
+graph (weights in the aligned side file), so it loads the same way.
 """
 
 from __future__ import annotations
@@ -11,14 +14,31 @@ import logging
 from pathlib import Path
 
 from spladekit.model import graph
+from spladekit.model.variant import INT8, Int8Config
 
-__all__ = ["quantize_graph"]
+__all__ = ["HEAD_PREFIX", "head_matmuls", "quantize_graph"]
+
+#: Initializer names of the pooled head's vocabulary blocks (spladekit.model.graph.pooled_head).
+HEAD_PREFIX = "spladekit/decoder"
 
 
-def quantize_graph(fp32: Path, folder: Path) -> None:
-    """Write ``folder/model.onnx``: the int8 copy of the pooled graph *fp32*."""
+def head_matmuls(fp32: Path) -> list[str]:
+    """Names of the MatMul nodes of *fp32* that project onto the vocabulary (its head)."""
+    model = graph.load_graph(fp32, external_data=False)
+    return [
+        node.name
+        for node in model.graph.node
+        if node.op_type == "MatMul" and any(i.startswith(HEAD_PREFIX) for i in node.input)
+    ]
+
+
+def quantize_graph(fp32: Path, folder: Path, config: Int8Config = INT8) -> None:
+    """Write ``folder/model.onnx``: the int8 copy of the pooled graph *fp32*, as *config* says."""
+    from onnx import TensorProto
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
+    excluded = [] if config.head else head_matmuls(fp32)
+    folder.mkdir(parents=True, exist_ok=True)
     staged = folder / "int8-inline.onnx"
     # quantize_dynamic logs through the root logger; with no handler there, that call would
     # install one for the whole process (logging.basicConfig). A NullHandler meanwhile stops it.
@@ -30,9 +50,12 @@ def quantize_graph(fp32: Path, folder: Path) -> None:
         quantize_dynamic(
             fp32,
             staged,
-            op_types_to_quantize=["MatMul"],
-            per_channel=True,
+            op_types_to_quantize=["MatMul", "Attention"],  # Attention: a fused graph's
+            per_channel=config.per_channel,
             weight_type=QuantType.QInt8,
+            nodes_to_exclude=excluded,
+            # Shape inference stops at com.microsoft ops; every weight here is float32.
+            extra_options={"DefaultTensorType": TensorProto.FLOAT},
         )
     finally:
         if guard is not None:

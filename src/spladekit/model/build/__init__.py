@@ -6,9 +6,14 @@ from the weights with the ``onnx`` package: the architecture's encoder (one modu
 :func:`~spladekit.model.graph.pooled_head` a prepared export ends in, weights streamed into the
 aligned side file as they are read. No torch, no pickle: ``pytorch_model.bin`` is never read.
 
+``fused=True`` (``optimize="fused"``) emits ONNX Runtime's fused transformer kernels instead of
+standard ops (:mod:`.layers`); ``quantize="int8"`` quantizes the exact or the fused graph
+(:mod:`spladekit.model.quantize`).
+
 Built graphs live in ``$SPLADEKIT_CACHE/built`` keyed by the checkpoint's content (the sha256
 of its config.json and weight files, which a Hugging Face cache blob already carries in its
-name), so a second load builds nothing and changed weights build again.
+name) and the variant (fused, quantized and how), so a second load builds nothing and changed
+weights build again.
 """
 
 from __future__ import annotations
@@ -23,6 +28,7 @@ from spladekit.errors import ModelFormatError
 from spladekit.files import read_json_object
 from spladekit.model.build.safetensors import checkpoint_files
 from spladekit.model.cache import cache_root, cached_graph, file_digest
+from spladekit.model.variant import variant_key
 from spladekit.options import Quantize
 
 __all__ = ["ARCHITECTURES", "MODEL_TYPES", "architecture_of", "build_model", "read_config"]
@@ -72,8 +78,9 @@ def architecture_of(config: dict[str, Any], path: Path) -> str:
     raise ModelFormatError(msg)
 
 
-def _key(config: Path, weights: list[Path], quantize: Quantize | None) -> str:
-    digest = hashlib.sha256(f"{BUILD_VERSION}|{quantize}|".encode())
+def _key(config: Path, weights: list[Path], quantize: Quantize | None, fused: bool) -> str:
+    variant = variant_key(quantize=quantize, fused=fused)
+    digest = hashlib.sha256(f"{BUILD_VERSION}|{variant}|".encode())
     digest.update(config.read_bytes())
     for file in weights:
         digest.update(f"|{file.name}|{file_digest(file)}".encode())
@@ -85,12 +92,14 @@ def build_model(
     weights: str | os.PathLike[str],
     *,
     quantize: Quantize | None = None,
+    fused: bool = False,
     cache_dir: str | os.PathLike[str] | None = None,
 ) -> Path:
     """The pooled ONNX graph of the checkpoint *weights* described by *config*, made once.
 
-    *weights* is ``model.safetensors`` or a sharded ``model.safetensors.index.json``.
-    Raises ModelFormatError for an architecture, activation or file it cannot build from.
+    *weights* is ``model.safetensors`` or a sharded ``model.safetensors.index.json``; *fused*
+    builds it on ONNX Runtime's fused kernels. Raises ModelFormatError for an architecture,
+    activation or file it cannot build from.
     """
     if quantize not in (None, "int8"):
         msg = f"quantize must be None or 'int8', got {quantize!r}"
@@ -107,7 +116,8 @@ def build_model(
         if quantize == "int8":
             from spladekit.model.quantize import quantize_graph
 
-            quantize_graph(build_model(config_path, weights_path, cache_dir=root), folder)
+            fp32 = build_model(config_path, weights_path, fused=fused, cache_dir=root)
+            quantize_graph(fp32, folder)
         else:
             from spladekit.model.build.emit import write_graph
 
@@ -118,7 +128,10 @@ def build_model(
                 config_path,
                 weights_path,
                 folder,
+                fused=fused,
             )
-        logger.info("built %s %s (quantize=%s)", architecture, weights_path, quantize)
+        logger.info(
+            "built %s %s (quantize=%s, fused=%s)", architecture, weights_path, quantize, fused
+        )
 
-    return cached_graph(root, _key(config_path, files, quantize), make)
+    return cached_graph(root, _key(config_path, files, quantize, fused), make)

@@ -84,7 +84,7 @@ def emit(config: Settings, w: Weights, g: Emitter, architecture: str) -> Head:
     count = config.int("num_hidden_layers", 12)
     pad = config.int("pad_token_id", 1 if family == "roberta" else 0)
     x, table = _embeddings(g, w, prefix, _positions(g, family, pad), eps)
-    mask = layers.additive_mask(g)
+    mask = layers.attention_mask(g)
     for i in range(count):
         stem = f"{prefix}.encoder.layer.{i}"
         names = {
@@ -103,8 +103,9 @@ def emit(config: Settings, w: Weights, g: Emitter, architecture: str) -> Head:
         dense, norm, head_act = f"{head}.transform.dense", f"{head}.transform.LayerNorm", act
     else:  # RobertaLMHead applies erf GELU whatever hidden_act says
         dense, norm, head_act = f"{head}.dense", f"{head}.layer_norm", "gelu"
-    t = layers.linear(g, x, w.get(f"{dense}.weight"), w.get(f"{dense}.bias"), dense)
-    t = layers.activation(g, t, head_act, dense)
+    t = layers.linear_activation(
+        g, x, w.get(f"{dense}.weight"), w.get(f"{dense}.bias"), head_act, dense
+    )
     t = layers.layer_norm(g, t, w.get(f"{norm}.weight"), w.get(f"{norm}.bias"), eps, norm)
     tied = config.get("tie_word_embeddings", True)
     decoder = w.decoder(f"{head}.decoder.weight", table, tied=tied)

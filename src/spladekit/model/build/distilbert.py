@@ -44,7 +44,7 @@ def emit(config: Settings, w: Weights, g: Emitter, architecture: str) -> Head:
     heads = config.int("n_heads", 12)
     count = config.int("n_layers", 6)
     x, table = _embeddings(g, w)
-    mask = layers.additive_mask(g)
+    mask = layers.attention_mask(g)
     for i in range(count):
         stem = f"distilbert.transformer.layer.{i}"
         names = {
@@ -59,10 +59,14 @@ def emit(config: Settings, w: Weights, g: Emitter, architecture: str) -> Head:
         }
         x = layers.encoder_layer(g, x, mask, w.get, names, heads=heads, eps=_EPS, act=act)
     w.refuse_extra_layer(f"distilbert.transformer.layer.{count}.", count)
-    t = layers.linear(
-        g, x, w.get("vocab_transform.weight"), w.get("vocab_transform.bias"), "vocab_transform"
+    t = layers.linear_activation(
+        g,
+        x,
+        w.get("vocab_transform.weight"),
+        w.get("vocab_transform.bias"),
+        act,
+        "vocab_transform",
     )
-    t = layers.activation(g, t, act, "vocab_transform")
     t = layers.layer_norm(
         g,
         t,

@@ -1,7 +1,8 @@
 """Emit: one checkpoint's whole graph — its architecture's encoder, then the pooled head.
 
 Inputs ``input_ids`` and ``attention_mask`` (int64, batch × tokens), output ``pooled_logits``
-(float32, batch × vocab), opset 17; every weight goes to the side file as it is emitted.
+(float32, batch × vocab), opset 17 (and ``com.microsoft`` 1 for a fused graph); every weight
+goes to the side file as it is emitted.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from onnx import TensorProto, helper
 from spladekit.errors import ModelFormatError
 from spladekit.model import graph
 from spladekit.model.build import bert, distilbert
-from spladekit.model.build.layers import OPSET, Emitter
+from spladekit.model.build.layers import FUSED_DOMAIN, OPSET, Emitter
 from spladekit.model.build.safetensors import Checkpoint
 from spladekit.model.build.weights import Settings, Weights
 
@@ -30,14 +31,17 @@ def write_graph(
     config_path: Path,
     weights: Path,
     folder: Path,
+    *,
+    fused: bool = False,
 ) -> None:
     """Write ``folder/model.onnx`` (and its side file) for the checkpoint *weights*.
 
-    *family* is the module that emits *architecture* (``bert`` or ``distilbert``).
+    *family* is the module that emits *architecture* (``bert`` or ``distilbert``); *fused*
+    emits ONNX Runtime's fused kernels (:mod:`spladekit.model.build.layers`).
     """
     emit = _FAMILIES[family]
     with graph.SideFile(folder) as tensors:
-        g = Emitter(tensors)
+        g = Emitter(tensors, fused=fused)
         head = emit(Settings(config, config_path), Weights(Checkpoint(weights)), g, architecture)
         vocab = head.weight.shape[1]
         if head.bias.shape != (vocab,):
@@ -54,9 +58,12 @@ def write_graph(
             for name in ("input_ids", "attention_mask")
         ]
         body = helper.make_graph(nodes, "spladekit_built", inputs, [graph.pooled_output(vocab)])
+        opsets = [helper.make_opsetid("", OPSET)]
+        if fused:
+            opsets.append(helper.make_opsetid(FUSED_DOMAIN, 1))
         model = helper.make_model(
             body,
-            opset_imports=[helper.make_opsetid("", OPSET)],
+            opset_imports=opsets,
             producer_name="spladekit",
             doc_string=f"{architecture} built from {weights.name}",
         )

@@ -1,11 +1,14 @@
-"""The transformer pieces a built graph is made of, one small function each, in standard ONNX ops.
+"""The transformer pieces a built graph is made of, one small function each.
 
 Each function emits the nodes of one piece (a linear layer, layer norm, an activation, the
-attention mask, self-attention) into an :class:`Emitter`, following the exact Hugging Face math
-and the node pattern a torch export has (``MatMul`` + ``Add`` projections, ``Reshape`` /
-``Transpose`` heads, erf GELU, an additive mask), which ONNX Runtime's graph optimizer fuses as
-it would an export. A fused-op variant (``com.microsoft`` Attention, SkipLayerNormalization)
-would replace these functions one by one.
+attention mask, self-attention, a whole encoder layer) into an :class:`Emitter`, following the
+exact Hugging Face math. An exact emitter writes standard ONNX ops in the node pattern a torch
+export has (``MatMul`` + ``Add`` projections, ``Reshape`` / ``Transpose`` heads, erf GELU, an
+additive mask); a fused one (``Emitter(fused=True)``, ``optimize="fused"``) writes ONNX
+Runtime's fused CPU kernels instead (:data:`FUSED_DOMAIN`): ``Attention`` (one packed Q/K/V
+projection, masked softmax and context in one op), ``SkipLayerNormalization`` (bias, residual
+and layer norm in one pass) and ``BiasGelu`` / ``FastGelu`` (bias and activation in one pass).
+The same numbers up to float rounding (tests/model/build/test_fused.py: within 1e-4).
 """
 
 from __future__ import annotations
@@ -24,19 +27,26 @@ from spladekit.model.graph import TensorSink
 
 __all__ = [
     "ACTIVATIONS",
+    "FUSED_DOMAIN",
     "OPSET",
     "Emitter",
     "activation",
     "additive_mask",
+    "attention_mask",
     "check_activation",
     "encoder_layer",
+    "fused_attention",
     "layer_norm",
     "linear",
+    "linear_activation",
     "self_attention",
+    "skip_layer_norm",
 ]
 
 #: Opset of built graphs: LayerNormalization is standard from 17.
 OPSET = 17
+#: The operator domain of ONNX Runtime's fused kernels (opset 1).
+FUSED_DOMAIN = "com.microsoft"
 #: Hugging Face ``hidden_act`` names this builder computes. The tanh GELU names are one
 #: formula written three ways in transformers.
 ACTIVATIONS = ("gelu", "gelu_new", "gelu_pytorch_tanh", "gelu_fast", "relu")
@@ -45,10 +55,14 @@ _MASKED = float(np.finfo(np.float32).min)
 
 
 class Emitter:
-    """Nodes of the graph being built; its tensors go straight to *tensors* (the side file)."""
+    """Nodes of the graph being built; its tensors go straight to *tensors* (the side file).
 
-    def __init__(self, tensors: TensorSink) -> None:
+    *fused* picks ONNX Runtime's fused kernels where the pieces below have one.
+    """
+
+    def __init__(self, tensors: TensorSink, *, fused: bool = False) -> None:
         self.tensors = tensors
+        self.fused = fused
         self.nodes: list[onnx.NodeProto] = []
         self._count = 0
         self._constants: dict[tuple[str, bytes], str] = {}
@@ -171,6 +185,102 @@ def self_attention(
     return linear(g, merged, weights["o.weight"], weights["o.bias"], names["o"])
 
 
+def linear_activation(
+    g: Emitter,
+    x: str,
+    weight: npt.NDArray[np.float32],
+    bias: npt.NDArray[np.float32],
+    kind: str,
+    name: str,
+) -> str:
+    """``act(x @ weight.T + bias)``; fused, the bias joins the activation's one pass.
+
+    erf GELU becomes ``BiasGelu``, its tanh form ``FastGelu`` (the same formula, with the
+    constants rounded to 6 digits); ReLU has no fused kernel and stays ``Add`` + ``Relu``.
+    """
+    if not g.fused or kind == "relu":
+        return activation(g, linear(g, x, weight, bias, name), kind, name)
+    w = g.tensor(f"{name}.weight", np.ascontiguousarray(weight.T))
+    product = g.op("MatMul", [x, w], name)
+    fused = "BiasGelu" if kind == "gelu" else "FastGelu"
+    return g.op(fused, [product, g.tensor(f"{name}.bias", bias)], name, domain=FUSED_DOMAIN)
+
+
+def attention_mask(g: Emitter) -> str:
+    """The mask as this emitter's attention takes it, made once per graph.
+
+    Exact: the additive (batch, 1, 1, tokens) mask. Fused: ``attention_mask`` as int32
+    (batch, tokens), 1 for a token and 0 for padding, the raw mask ``Attention`` reads.
+    """
+    if not g.fused:
+        return additive_mask(g)
+    return g.op("Cast", ["attention_mask"], "mask", to=TensorProto.INT32)
+
+
+def fused_attention(
+    g: Emitter,
+    x: str,
+    mask: str,
+    weights: dict[str, npt.NDArray[np.float32]],
+    *,
+    heads: int,
+    names: dict[str, str],
+) -> str:
+    """Self-attention as one ``Attention`` op, then the output projection without its bias.
+
+    The q, k and v weights are packed into one (hidden, 3·hidden) matrix, so the three
+    projections are one GEMM; padding gets float32's lowest score, as in the exact graph.
+    The output projection's bias is left to the :func:`skip_layer_norm` that follows.
+    """
+    hidden = weights["q.weight"].shape[0]
+    if hidden % heads:
+        msg = f"hidden size {hidden} is not a multiple of {heads} attention heads"
+        raise ModelFormatError(msg)
+    packed = np.concatenate([weights[f"{part}.weight"].T for part in "qkv"], axis=1)
+    packed_bias = np.concatenate([weights[f"{part}.bias"] for part in "qkv"])
+    stem = names["q"]
+    attended = g.op(
+        "Attention",
+        [
+            x,
+            g.tensor(f"{stem}.packed_qkv.weight", np.ascontiguousarray(packed)),
+            g.tensor(f"{stem}.packed_qkv.bias", packed_bias),
+            mask,
+        ],
+        stem,
+        domain=FUSED_DOMAIN,
+        num_heads=heads,
+        mask_filter_value=_MASKED,
+    )
+    output = g.tensor(f"{names['o']}.weight", np.ascontiguousarray(weights["o.weight"].T))
+    return g.op("MatMul", [attended, output], names["o"])
+
+
+def skip_layer_norm(
+    g: Emitter,
+    x: str,
+    residual: str,
+    bias: str,
+    weight: npt.NDArray[np.float32],
+    beta: npt.NDArray[np.float32],
+    eps: float,
+    name: str,
+) -> str:
+    """``LayerNorm(x + bias + residual)`` in one ``SkipLayerNormalization`` pass.
+
+    *x* is a projection's output before its *bias* (the name of a stored tensor).
+    """
+    gamma = g.tensor(f"{name}.weight", weight)
+    shift = g.tensor(f"{name}.bias", beta)
+    return g.op(
+        "SkipLayerNormalization",
+        [x, residual, gamma, shift, bias],
+        name,
+        domain=FUSED_DOMAIN,
+        epsilon=eps,
+    )
+
+
 def encoder_layer(
     g: Emitter,
     x: str,
@@ -185,13 +295,16 @@ def encoder_layer(
     """One post-LN transformer layer (BERT's and DistilBERT's).
 
     ``x = LN(attention(x) + x); x = LN(down(act(up(x))) + x)``. *names* gives the checkpoint
-    name of each part (``q k v o attention_norm up down output_norm``); *fetch* reads a tensor.
+    name of each part (``q k v o attention_norm up down output_norm``); *fetch* reads a tensor;
+    *mask* is :func:`attention_mask`'s.
     """
     weights = {
         f"{part}.{kind}": fetch(f"{names[part]}.{kind}")
         for part in ("q", "k", "v", "o")
         for kind in ("weight", "bias")
     }
+    if g.fused:
+        return _fused_layer(g, x, mask, fetch, weights, names, heads=heads, eps=eps, act=act)
     attended = self_attention(g, x, mask, weights, heads=heads, names=names)
     norm = names["attention_norm"]
     residual = g.op("Add", [attended, x], norm)
@@ -201,3 +314,32 @@ def encoder_layer(
     out = linear(g, inner, fetch(f"{down}.weight"), fetch(f"{down}.bias"), down)
     residual = g.op("Add", [out, x], norm)
     return layer_norm(g, residual, fetch(f"{norm}.weight"), fetch(f"{norm}.bias"), eps, norm)
+
+
+def _fused_layer(
+    g: Emitter,
+    x: str,
+    mask: str,
+    fetch: Callable[[str], npt.NDArray[np.float32]],
+    weights: dict[str, npt.NDArray[np.float32]],
+    names: dict[str, str],
+    *,
+    heads: int,
+    eps: float,
+    act: str,
+) -> str:
+    """:func:`encoder_layer` on fused kernels: Attention, two SkipLayerNormalizations."""
+    attended = fused_attention(g, x, mask, weights, heads=heads, names=names)
+    norm = names["attention_norm"]
+    bias = g.tensor(f"{names['o']}.bias", weights["o.bias"])
+    x = skip_layer_norm(
+        g, attended, x, bias, fetch(f"{norm}.weight"), fetch(f"{norm}.bias"), eps, norm
+    )
+    up, down, norm = names["up"], names["down"], names["output_norm"]
+    inner = linear_activation(g, x, fetch(f"{up}.weight"), fetch(f"{up}.bias"), act, up)
+    w = g.tensor(f"{down}.weight", np.ascontiguousarray(fetch(f"{down}.weight").T))
+    out = g.op("MatMul", [inner, w], down)
+    bias = g.tensor(f"{down}.bias", fetch(f"{down}.bias"))
+    return skip_layer_norm(
+        g, out, x, bias, fetch(f"{norm}.weight"), fetch(f"{norm}.bias"), eps, norm
+    )

@@ -1,0 +1,120 @@
+"""int8 judged on ranking quality: nDCG@10 of each int8 configuration vs fp32, SciFact test.
+
+    python benchmarks/int8_quality.py [--model DIR] [--data DIR]
+
+The real trained ``splade-tiny`` (its ONNX export in ../shared/data/checkpoints) is prepared
+once (exact fp32, pooled in-graph), then quantized four ways with ONNX Runtime's dynamic
+quantization: a weight scale per output channel or per matrix, and the vocabulary head
+quantized or kept fp32. Each copy is scored with :func:`spladekit.evaluate` on the SciFact
+test split (300 queries, 5,183 abstracts, exact scoring). Writes
+benchmarks/results/int8_quality.json and prints a markdown table. Timings in it are not
+benchmarks (other jobs share the machine); the quality figures are what it is for.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+BENCH = Path(__file__).resolve().parent
+ROOT = BENCH.parent
+SHARED = ROOT.parent / "shared" / "data"
+RESULTS = BENCH / "results"
+sys.path.insert(0, str(ROOT / "src"))
+
+from spladekit import SpladeEncoder, evaluate  # noqa: E402
+from spladekit.model.prepare import prepare_model  # noqa: E402
+from spladekit.model.quantize import quantize_graph  # noqa: E402
+from spladekit.model.variant import INT8, Int8Config  # noqa: E402
+
+CONFIGS = [
+    Int8Config(per_channel=True, head=True),
+    Int8Config(per_channel=True, head=False),
+    Int8Config(per_channel=False, head=True),
+    Int8Config(per_channel=False, head=False),
+]
+TOKENIZER_FILES = (
+    "tokenizer.json",
+    "config.json",
+    "tokenizer_config.json",
+    "special_tokens_map.json",
+)
+
+
+def model_folder(source: Path, graph: Path, folder: Path) -> Path:
+    """A model folder: *graph* as model.onnx (and its side file), the source's tokenizer files."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for name in TOKENIZER_FILES:
+        if (source / name).exists():
+            os.symlink(source / name, folder / name)
+    os.symlink(graph, folder / "model.onnx")
+    os.symlink(graph.parent / "model.onnx.data", folder / "model.onnx.data")
+    return folder
+
+
+def score(folder: Path, data: Path) -> dict[str, Any]:
+    # optimize=False: the folder's graph is already pooled (prepared or quantized) and runs as is.
+    encoder = SpladeEncoder(str(folder), optimize=False, long_documents="truncate")
+    result = evaluate(encoder, data)
+    return {
+        "nDCG@10": result["nDCG@10"],
+        "MRR@10": result["MRR@10"],
+        "Recall@100": result["Recall@100"],
+        "documents_per_second": result.documents_per_second,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--model", type=Path, default=SHARED / "checkpoints" / "splade-tiny-onnx")
+    parser.add_argument("--data", type=Path, default=SHARED / "scifact")
+    parser.add_argument("--out", type=Path, default=RESULTS / "int8_quality.json")
+    args = parser.parse_args()
+    exact = prepare_model(args.model / "model.onnx")
+    rows: dict[str, dict[str, Any]] = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        work = Path(tmp)
+        rows["fp32"] = score(model_folder(args.model, exact, work / "fp32"), args.data)
+        print("fp32", rows["fp32"], file=sys.stderr)
+        for config in CONFIGS:
+            quantized = work / f"graph-{config.key}"
+            quantize_graph(exact, quantized, config)
+            folder = model_folder(args.model, quantized / "model.onnx", work / config.key)
+            rows[config.key] = score(folder, args.data)
+            rows[config.key]["delta_nDCG@10"] = (
+                rows[config.key]["nDCG@10"] - rows["fp32"]["nDCG@10"]
+            )
+            print(config.key, rows[config.key], file=sys.stderr)
+    report = {
+        "model": str(args.model),
+        "dataset": str(args.data),
+        "split": "test",
+        "default": INT8.key,
+        "results": rows,
+    }
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(report, indent=2))
+    print(table(report))
+
+
+def table(report: dict[str, Any]) -> str:
+    lines = [
+        "| splade-tiny, SciFact test | nDCG@10 | Δ nDCG@10 vs fp32 | MRR@10 | Recall@100 |",
+        "| --- | --- | --- | --- | --- |",
+    ]
+    for name, row in report["results"].items():
+        delta = f"{row['delta_nDCG@10']:+.4f}" if "delta_nDCG@10" in row else "–"
+        label = name if name == "fp32" else f"int8 {name}"
+        lines.append(
+            f"| {label} | {row['nDCG@10']:.4f} | {delta} | {row['MRR@10']:.4f} | {row['Recall@100']:.4f} |"
+        )
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,147 @@
+"""Single-query latency, lever by lever: what each ONNX Runtime setting does to one fp32 query.
+
+    flock /work/bench.lock python benchmarks/levers.py [--queries 40] [--rounds 3]
+
+Every configuration runs the same distinct SciFact claims (one ``run`` each, batch of one, ids
+already tokenized so only ONNX Runtime is timed), the configurations alternating round by
+round, each keeping its best p50 (other load only ever slows a round). Graphs: the benchmark's
+BERT-base export as exported (ONNX Runtime's defaults: the "bare forward"), its prepared copy
+(spladekit's default, the reference row), the prepared copy on fused kernels, and the graphs
+built from the same weights as safetensors (exact, fused). Session levers, each alone on the
+prepared graph: no CPU memory arena, memory pattern on, no spinning of idle threads, output
+bound to a preallocated buffer (IOBinding), one intra-op thread. Writes
+benchmarks/results/levers.json and prints a markdown table.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+BENCH = Path(__file__).resolve().parent
+sys.path.insert(0, str(BENCH))
+sys.path.insert(0, str(BENCH.parent / "src"))
+
+from base_checkpoint import build_checkpoint  # noqa: E402
+from build_model import build_folder  # noqa: E402
+from corpus import sample_queries  # noqa: E402
+
+RESULTS = BENCH / "results"
+
+
+def session(path: Path, *, spladekit: bool = True, **levers: Any) -> Any:
+    """An ONNX Runtime session on *path*: spladekit's settings (or ORT's defaults), then *levers*."""
+    import onnxruntime as ort
+
+    options = ort.SessionOptions()
+    if spladekit:  # as spladekit.pipeline.run.MaskedLMSession sets them
+        options.intra_op_num_threads = levers.get("threads", 2)
+        options.inter_op_num_threads = 1
+        options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
+        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+        options.enable_mem_pattern = levers.get("mem_pattern", False)
+        options.enable_cpu_mem_arena = levers.get("arena", True)
+        if not levers.get("spinning", True):
+            options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+    return ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+
+
+def runner(path: Path, *, bind: bool = False, **levers: Any) -> Callable[[np.ndarray], None]:
+    """One query's forward on a fresh session: ``run`` or, with *bind*, ``run_with_iobinding``."""
+    import onnxruntime as ort
+
+    s = session(path, **levers)
+    names = {i.name for i in s.get_inputs()}
+    output = s.get_outputs()[0].name
+
+    def feed(ids: np.ndarray) -> dict[str, np.ndarray]:
+        f = {"input_ids": ids, "attention_mask": np.ones_like(ids)}
+        if "token_type_ids" in names:
+            f["token_type_ids"] = np.zeros_like(ids)
+        return f
+
+    if not bind:
+        return lambda ids: s.run([output], feed(ids))  # type: ignore[no-any-return]
+    vocab = s.get_outputs()[0].shape[-1]
+    out = ort.OrtValue.ortvalue_from_numpy(np.empty((1, vocab), dtype=np.float32))
+    binding = s.io_binding()
+
+    def bound(ids: np.ndarray) -> None:
+        for name, array in feed(ids).items():
+            binding.bind_cpu_input(name, array)
+        binding.bind_ortvalue_output(output, out)
+        s.run_with_iobinding(binding)
+
+    return bound
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--queries", type=int, default=40)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--out", type=Path, default=RESULTS / "levers.json")
+    args = parser.parse_args()
+    from tokenizers import Tokenizer
+
+    from spladekit.model.build import build_model
+    from spladekit.model.prepare import prepare_model
+
+    export = build_folder("base") / "model.onnx"
+    weights = build_checkpoint("base")
+    prepared = prepare_model(export)
+    fused = prepare_model(export, fused=True)
+    built = build_model(weights / "config.json", weights / "model.safetensors")
+    built_fused = build_model(weights / "config.json", weights / "model.safetensors", fused=True)
+    configs: dict[str, Callable[[], Callable[[np.ndarray], None]]] = {
+        "bare forward (export, ORT defaults)": lambda: runner(export, spladekit=False),
+        "prepared (spladekit default)": lambda: runner(prepared),
+        "prepared, no CPU memory arena": lambda: runner(prepared, arena=False),
+        "prepared, memory pattern on": lambda: runner(prepared, mem_pattern=True),
+        "prepared, no spinning": lambda: runner(prepared, spinning=False),
+        "prepared, IOBinding, preallocated output": lambda: runner(prepared, bind=True),
+        "prepared, 1 thread": lambda: runner(prepared, threads=1),
+        "prepared + fused (transformer optimizer)": lambda: runner(fused),
+        "built from safetensors": lambda: runner(built),
+        "built from safetensors, fused": lambda: runner(built_fused),
+    }
+    tokenizer = Tokenizer.from_file(str(export.parent / "tokenizer.json"))
+    texts = sample_queries(args.queries + 3)
+    ids = [np.array([tokenizer.encode(t).ids], dtype=np.int64) for t in texts]
+    best: dict[str, dict[str, float]] = {}
+    for _ in range(args.rounds):
+        for name, make in configs.items():
+            run = make()
+            for warm in ids[:3]:
+                run(warm)
+            times = []
+            for query in ids[3:]:
+                begin = time.perf_counter()
+                run(query)
+                times.append(1000 * (time.perf_counter() - begin))
+            del run
+            p50, p95 = statistics.median(times), float(np.percentile(times, 95))
+            if name not in best or p50 < best[name]["p50_ms"]:
+                best[name] = {"p50_ms": p50, "p95_ms": p95}
+            print(f"  {name:<44} p50 {p50:6.2f} ms  p95 {p95:6.2f} ms", file=sys.stderr)
+    bare = best["bare forward (export, ORT defaults)"]["p50_ms"]
+    report = {"queries": args.queries, "rounds": args.rounds, "results": best}
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(report, indent=2))
+    print("| one fp32 query, BERT-base shape | p50 (ms) | p95 (ms) | p50 / bare forward |")
+    print("| --- | --- | --- | --- |")
+    for name, row in best.items():
+        print(
+            f"| {name} | {row['p50_ms']:.2f} | {row['p95_ms']:.2f} | {row['p50_ms'] / bare:.3f}× |"
+        )
+
+
+if __name__ == "__main__":
+    main()

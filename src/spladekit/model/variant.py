@@ -1,0 +1,55 @@
+"""Which copy of a model a session runs, and the part of a cache key that tells copies apart.
+
+A prepared export and a built graph each come in variants: exact (standard ONNX ops, the
+export's numbers bit for bit) or fused (ONNX Runtime's fused transformer kernels,
+``optimize="fused"``), each in fp32 or int8 (``quantize="int8"``, quantized as :data:`INT8`
+says). Every variant is its own cache entry; :func:`variant_key` is what separates them, and
+this module imports nothing heavy, so a cached entry is found without the onnx package.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from spladekit.options import Optimize, Quantize
+
+__all__ = ["INT8", "Int8Config", "is_fused", "variant_key"]
+
+
+@dataclass(frozen=True)
+class Int8Config:
+    """How ONNX Runtime's dynamic quantization makes the int8 copy.
+
+    *per_channel*: one weight scale per output column (else one per matrix). *head*: the
+    vocabulary projection (the pooled head's column blocks) is quantized too (else it stays
+    fp32, as do layer norms, softmax and embeddings always).
+    """
+
+    per_channel: bool = True
+    head: bool = True
+
+    @property
+    def key(self) -> str:
+        """A short name of the configuration, for cache keys and reports."""
+        scale = "per-channel" if self.per_channel else "per-tensor"
+        return f"{scale}+{'head' if self.head else 'no-head'}"
+
+
+#: The int8 configuration ``quantize="int8"`` uses. Chosen on ranking quality:
+#: benchmarks/int8_quality.py (SciFact test, the real splade-tiny; README, Benchmark).
+INT8 = Int8Config(per_channel=True, head=True)
+
+
+def is_fused(optimize: Optimize) -> bool:
+    """Whether the ``optimize`` level runs ONNX Runtime's fused kernels."""
+    return optimize == "fused"
+
+
+def variant_key(*, quantize: Quantize | None, fused: bool, int8: Int8Config = INT8) -> str:
+    """The variant's part of a cache key.
+
+    The exact fp32 copy keeps the key it had before variants existed (``None``), so its cache
+    entries stay valid.
+    """
+    key = str(quantize) if quantize is None else f"{quantize}:{int8.key}"
+    return f"{key}|fused" if fused else key

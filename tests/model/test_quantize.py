@@ -1,0 +1,69 @@
+"""int8 copies: each Int8Config quantizes what it says, and a fused graph quantizes too."""
+
+from __future__ import annotations
+
+from collections import Counter
+from pathlib import Path
+
+import numpy as np
+import onnx
+import pytest
+
+from spladekit import SpladeEncoder
+from spladekit.model.prepare import prepare_model
+from spladekit.model.quantize import HEAD_PREFIX, head_matmuls, quantize_graph
+from spladekit.model.variant import INT8, Int8Config, variant_key
+
+TEXTS = ["Chandrayaan-3 landed on the Moon's surface.", "vitamin d and tuberculosis risk"]
+
+
+def ops(path: Path) -> Counter[str]:
+    return Counter(n.op_type for n in onnx.load(str(path), load_external_data=False).graph.node)
+
+
+@pytest.mark.parametrize("per_channel", [True, False])
+@pytest.mark.parametrize("head", [True, False])
+def test_each_config_quantizes_what_it_says(
+    shared_data: Path, tmp_path: Path, per_channel: bool, head: bool
+) -> None:
+    source = shared_data / "checkpoints" / "splade-tiny-onnx" / "model.onnx"
+    exact = prepare_model(source, cache_dir=tmp_path / "cache")
+    blocks = head_matmuls(exact)
+    assert blocks, "the pooled head's vocabulary blocks are MatMuls"
+    quantize_graph(exact, tmp_path / "int8", Int8Config(per_channel=per_channel, head=head))
+    quantized = onnx.load(str(tmp_path / "int8" / "model.onnx"), load_external_data=False)
+    fp32_head = [
+        n
+        for n in quantized.graph.node
+        if n.op_type == "MatMul" and any(i.startswith(HEAD_PREFIX) for i in n.input)
+    ]
+    assert len(fp32_head) == (0 if head else len(blocks))
+    assert ops(tmp_path / "int8" / "model.onnx")["MatMulInteger"] > 0
+
+
+def test_the_config_is_part_of_the_cache_key() -> None:
+    keys = {
+        variant_key(quantize="int8", fused=False, int8=Int8Config(per_channel=p, head=h))
+        for p in (True, False)
+        for h in (True, False)
+    }
+    assert len(keys) == 4
+    assert variant_key(quantize=None, fused=False) == "None"  # exact fp32 entries stay valid
+    assert variant_key(quantize="int8", fused=True) == f"int8:{INT8.key}|fused"
+
+
+def test_int8_of_a_fused_built_graph_quantizes_attention(shared_data: Path) -> None:
+    folder = shared_data / "checkpoints" / "splade-tiny"
+    fused = SpladeEncoder(folder, optimize="fused", quantize="int8")
+    assert ops(fused._documents.session.path)["QAttention"] == 2
+    exact = SpladeEncoder(folder, quantize="int8")
+    fp32 = SpladeEncoder(folder)
+    for a, b, c in zip(
+        fused.encode_documents(TEXTS),
+        exact.encode_documents(TEXTS),
+        fp32.encode_documents(TEXTS),
+        strict=True,
+    ):
+        top = set(c.indices[np.argsort(-c.values)[:10]].tolist())
+        assert len(top & set(a.indices.tolist())) >= 9
+        assert len(top & set(b.indices.tolist())) >= 9
