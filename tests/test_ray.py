@@ -10,6 +10,7 @@ import json
 import random
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -34,16 +35,34 @@ from support.documents import DOCUMENTS  # noqa: E402
 SCIFACT_DOCUMENTS = 2000
 
 
+def start_ray() -> None:
+    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
+    ray.data.DataContext.get_current().enable_progress_bars = False
+
+
 @pytest.fixture(scope="module")
 def local_ray() -> Iterator[Any]:
     """A real single-node Ray with 2 CPUs, shut down after the module."""
-    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
-    context = ray.data.DataContext.get_current()
-    context.enable_progress_bars = False
+    start_ray()
     try:
         yield ray
     finally:
         ray.shutdown()
+
+
+def all_cpus_free(timeout: float = 30.0) -> None:
+    """Wait until no actor holds a CPU; restart Ray if one outlives *timeout*.
+
+    A Ray Data pool whose job failed (the bad-row tests) may keep its actor a while, and an
+    actor that needs both CPUs would then wait for it forever.
+    """
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if ray.available_resources().get("CPU", 0) >= 2:
+            return
+        time.sleep(0.5)
+    ray.shutdown()
+    start_ray()
 
 
 def generated_rows(count: int, seed: int = 0) -> list[dict[str, Any]]:
@@ -192,13 +211,16 @@ def test_ray_can_hand_back_the_spladekit_error_itself(local_ray: Any, tiny_model
 
 
 def test_actor_threads_follow_its_cpus(local_ray: Any, tiny_model_dir: Path) -> None:
+    all_cpus_free()
     actor_class = ray.remote(SpladeBatchEncoder)
     two = actor_class.options(num_cpus=2).remote(str(tiny_model_dir))
-    threads = ray.get(two.__ray_call__.remote(lambda self: self.encoder._documents.session.threads))
+    call = two.__ray_call__.remote(lambda self: self.encoder._documents.session.threads)
+    threads = ray.get(call, timeout=120)
     assert threads == 2
     ray.kill(two)
     one = actor_class.options(num_cpus=1).remote(str(tiny_model_dir), threads=2)
-    threads = ray.get(one.__ray_call__.remote(lambda self: self.encoder._documents.session.threads))
+    call = one.__ray_call__.remote(lambda self: self.encoder._documents.session.threads)
+    threads = ray.get(call, timeout=120)
     assert threads == 2  # an explicit threads= wins
     ray.kill(one)
 
