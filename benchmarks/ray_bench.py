@@ -30,7 +30,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import resource
 import subprocess
 import sys
@@ -43,6 +42,7 @@ ROOT = BENCH.parent
 sys.path.insert(0, str(BENCH))
 
 from corpus import SCIFACT, load_corpus  # noqa: E402
+from machine import cpu_flag_set, cpu_model  # noqa: E402
 
 DEFAULT_MODEL = ROOT.parent / "shared" / "data" / "checkpoints" / "splade-tiny-onnx"
 SETUPS = {"plain": None, "plain 2x1": None, "ray 1x2": (1, 2), "ray 2x1": (2, 1)}
@@ -254,37 +254,11 @@ def finish(proc: subprocess.Popen[str], job: dict[str, Any]) -> dict[str, Any]:
     return result
 
 
-def cpu_model() -> str:
-    """The CPU's model name (/proc/cpuinfo), else the platform's word for it."""
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
-
-
 def cpu_flags() -> str:
-    try:
-        flags = next(
-            line
-            for line in Path("/proc/cpuinfo").read_text().splitlines()
-            if line.startswith("flags")
-        )
-    except (OSError, StopIteration):
+    present = cpu_flag_set()
+    if present is None:
         return "unknown"
-    wanted = (
-        "avx2",
-        "avx512f",
-        "avx512_vnni",
-        "avx_vnni",
-        "fma",
-        "f16c",
-        "sha_ni",
-        "vaes",
-    )
-    present = set(flags.split(":", 1)[1].split())
+    wanted = ("avx2", "avx512f", "avx512_vnni", "avx_vnni", "fma", "f16c", "sha_ni", "vaes")
     return " ".join(f for f in wanted if f in present)
 
 

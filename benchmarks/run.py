@@ -12,7 +12,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import subprocess
 import sys
 import time
@@ -29,6 +28,7 @@ sys.path.insert(0, str(BENCH))
 from base_checkpoint import build_checkpoint  # noqa: E402
 from build_model import build_folder  # noqa: E402
 from corpus import SCIFACT, load_corpus  # noqa: E402
+from machine import cpu_flag_set, cpu_model  # noqa: E402
 
 FASTEMBED_VERSION = "0.9.1"
 FASTEMBED_VENV = BENCH / ".venv-fastembed"
@@ -297,7 +297,7 @@ def main() -> None:
 
     report: dict[str, Any] = {
         "when": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
-        "machine": {"cpus": _cpus(), "cpu": _cpu_name(), "flags": cpu_flags()},
+        "machine": {"cpus": _cpus(), "cpu": cpu_model(), "flags": cpu_flags()},
         "load_average": os.getloadavg(),
         "corpus": "scifact" if (SCIFACT / "corpus.jsonl").exists() else "fallback",
         "documents": len(texts),
@@ -354,20 +354,9 @@ def int8_quality() -> dict[str, Any] | None:
 
 def cpu_flags() -> str:
     """The SIMD flags int8 and fp32 speed depend on (AVX2, AVX-512, VNNI), as the CPU has them."""
-    try:
-        text = Path("/proc/cpuinfo").read_text()
-    except OSError:
+    flags = cpu_flag_set()
+    if flags is None:
         return "unknown"
-    flags = set(
-        next(
-            (
-                line.split(":", 1)[1].split()
-                for line in text.splitlines()
-                if line.startswith("flags")
-            ),
-            [],
-        )
-    )
     wanted = ["avx2", "fma", "avx512f", "avx512_vnni", "avx_vnni", "amx_int8"]
     have = [f for f in wanted if f in flags]
     missing = [f for f in wanted if f not in flags]
@@ -379,16 +368,6 @@ def _cpus() -> int:
     from spladekit.pipeline.run import available_cpus
 
     return available_cpus()
-
-
-def _cpu_name() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
 
 
 def _fastembed_big_estimate(lengths: np.ndarray, batch: int) -> float:
