@@ -1,8 +1,9 @@
-"""What the benchmarks say about the machine they ran on: the CPU's model and its flags."""
+"""What the benchmarks say about the machine they ran on: the CPU's model and flags, peak RSS."""
 
 from __future__ import annotations
 
 import platform
+import resource
 from pathlib import Path
 
 
@@ -27,3 +28,18 @@ def cpu_flag_set() -> set[str] | None:
         if line.startswith("flags"):
             return set(line.split(":", 1)[1].split())
     return None
+
+
+def peak_rss_mb() -> float:
+    """This process's peak RSS in MB: VmHWM from /proc/self/status.
+
+    Not ``ru_maxrss``: Linux carries that across ``exec``, so a worker started by a parent
+    that once held 1.2 GB would report 1.2 GB whatever it did itself.
+    """
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024  # kB
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # no /proc: KiB on Linux

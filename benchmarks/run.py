@@ -27,8 +27,10 @@ sys.path.insert(0, str(BENCH))
 
 from base_checkpoint import build_checkpoint  # noqa: E402
 from build_model import build_folder  # noqa: E402
+from compare import agreement, top10_overlap  # noqa: E402
 from corpus import SCIFACT, load_corpus  # noqa: E402
 from machine import cpu_flag_set, cpu_model  # noqa: E402
+from report import table  # noqa: E402
 
 FASTEMBED_VERSION = "0.9.1"
 FASTEMBED_VENV = BENCH / ".venv-fastembed"
@@ -75,65 +77,6 @@ def run_job(python: Path | str, job: dict[str, Any], log: list[dict[str, Any]]) 
     print(f"  {label:<28} {wall:6.1f}s  {json.dumps(result)[:150]}", file=sys.stderr)
     log.append({"job": {k: v for k, v in job.items() if k != "doc_ids"}, "result": result})
     return result
-
-
-def load_vectors(path: Path) -> list[tuple[np.ndarray, np.ndarray]]:
-    data = np.load(path)
-    ends = np.cumsum(data["sizes"])
-    starts = ends - data["sizes"]
-    return [(data["indices"][a:b], data["values"][a:b]) for a, b in zip(starts, ends, strict=True)]
-
-
-def agreement(a: Path, b: Path) -> dict[str, Any]:
-    """Identical index sets, max |Δvalue| on those, and index-set Jaccard over all texts."""
-    left, right = load_vectors(a), load_vectors(b)
-    same = [np.array_equal(x[0], y[0]) for x, y in zip(left, right, strict=True)]
-    deltas = [
-        float(np.abs(x[1] - y[1]).max(initial=0.0))
-        for (x, y, s) in zip(left, right, same, strict=True)
-        if s
-    ]
-    jaccard = [
-        len(np.intersect1d(x[0], y[0])) / max(1, len(np.union1d(x[0], y[0])))
-        for x, y in zip(left, right, strict=True)
-    ]
-    common = []
-    for x, y in zip(left, right, strict=True):
-        _, ix, iy = np.intersect1d(x[0], y[0], return_indices=True)
-        common.append(float(np.abs(x[1][ix] - y[1][iy]).max(initial=0.0)))
-    return {
-        "texts": len(left),
-        "identical_index_sets": int(sum(same)),
-        "max_abs_delta": max(deltas, default=float("nan")),
-        "mean_jaccard": float(np.mean(jaccard)),
-        "max_abs_delta_common": max(common, default=0.0),
-    }
-
-
-def to_dense_scores(
-    queries: list[tuple[np.ndarray, np.ndarray]], docs: list[tuple[np.ndarray, np.ndarray]]
-) -> np.ndarray:
-    vocab = 1 + max(int(v[0].max(initial=0)) for v in queries + docs)
-    d = np.zeros((len(docs), vocab), dtype=np.float32)
-    for row, (i, v) in enumerate(docs):
-        d[row, i] = v
-    scores = np.zeros((len(queries), len(docs)), dtype=np.float32)
-    for row, (i, v) in enumerate(queries):
-        scores[row] = d[:, i] @ v
-    return scores
-
-
-def top10_overlap(q_a: Path, d_a: Path, q_b: Path, d_b: Path) -> float:
-    a = to_dense_scores(load_vectors(q_a), load_vectors(d_a))
-    b = to_dense_scores(load_vectors(q_b), load_vectors(d_b))
-    k = min(10, a.shape[1])
-    top_a = np.argsort(-a, axis=1, kind="stable")[:, :k]
-    top_b = np.argsort(-b, axis=1, kind="stable")[:, :k]
-    return float(
-        np.mean(
-            [len(set(x) & set(y)) / k for x, y in zip(top_a.tolist(), top_b.tolist(), strict=True)]
-        )
-    )
 
 
 def model_flops(config: dict[str, Any], lengths: np.ndarray) -> float:
@@ -199,6 +142,8 @@ def main() -> None:
     own = sys.executable
     work = BENCH / ".cache" / "run"
     work.mkdir(parents=True, exist_ok=True)
+    for stale in work.glob("*.npz"):  # an earlier run's vectors are never compared with these
+        stale.unlink()
     log: list[dict[str, Any]] = []
     base = {"model": str(model), "doc_ids": doc_ids, "batch_size": args.batch_size}
     built = {"model": str(weights), "format": "safetensors"}
@@ -236,6 +181,7 @@ def main() -> None:
                 **base,
                 **extra,
                 "mode": "docs",
+                "probe": True,  # a MatMul roofline just before and after: the same minute's
                 "label": f"{name} docs #{round_ + 1}",
                 "save": str(work / f"{safe(name)}-docs.npz"),
             }
@@ -257,6 +203,21 @@ def main() -> None:
             result = run_job(python, job, log)
             if name not in queries or result.get("p50_ms", 1e9) < queries[name].get("p50_ms", 1e9):
                 queries[name] = result
+    paired = run_job(
+        fe_python or own,  # fastembed's venv holds everything spladekit needs to run a model
+        {
+            "kind": "paired",
+            "queries": args.queries,
+            "references": ["bare-onnx", "fastembed"],
+            "tools": {
+                name: {**base, **extra}
+                for name, (_, extra) in q_plan.items()
+                if name != "fastembed" or fe_python
+            },
+            "label": "all tools, query by query",
+        },
+        log,
+    )
     threads: dict[str, dict[str, Any]] = {}
     for name in (FP32, FUSED, BUILT_FUSED, INT8):  # one thread (two: the columns above)
         if name in variants:
@@ -293,7 +254,8 @@ def main() -> None:
         log,
     )
     roof2 = run_job(own, {"kind": "roofline"}, log)
-    roofline = max(roof.get("gflops", 0.0), roof2.get("gflops", 0.0))
+    probes = [e["result"].get("probe_gflops", 0.0) for e in log]  # the docs jobs' own
+    roofline = max(roof.get("gflops", 0.0), roof2.get("gflops", 0.0), *probes)
 
     report: dict[str, Any] = {
         "when": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
@@ -306,9 +268,11 @@ def main() -> None:
         "over_512": int(np.sum(lengths > 512)),
         "batch_size": args.batch_size,
         "roofline_gflops": roofline,
+        "roofline_probes": [g for g in [roof.get("gflops"), roof2.get("gflops"), *probes] if g],
         "useful_gflop": flops / 1e9,
         "docs": docs,
         "queries": queries,
+        "paired_queries": paired,
         "threads_1": threads,
         "b256": big,
         "prepare_once": prepared,
@@ -318,9 +282,11 @@ def main() -> None:
         "fastembed_b256_logits_gb": _fastembed_big_estimate(lengths, 256),
         "jobs": log,
     }
-    for result in [*docs.values(), *threads.values()]:
-        if "seconds" in result:
-            result["roofline_pct"] = 100 * flops / result["seconds"] / 1e9 / roofline
+    for result in docs.values():
+        if "seconds" in result:  # against its own minute's roofline (the run's best when none)
+            own_roof = result.get("probe_gflops", roofline)
+            result["roofline_pct"] = 100 * flops / result["seconds"] / 1e9 / own_roof
+            result["roofline_pct_best"] = 100 * flops / result["seconds"] / 1e9 / roofline
     report["agreement"] = {}
     for name in variants:
         if name == "fastembed" or not fe_python:
@@ -377,127 +343,6 @@ def _fastembed_big_estimate(lengths: np.ndarray, batch: int) -> float:
     """
     longest = [min(512, int(lengths[i : i + batch].max())) for i in range(0, len(lengths), batch)]
     return max(batch * n * 30522 * 4 for n in longest) / 1e9
-
-
-def table(r: dict[str, Any]) -> str:
-    """The report as markdown: one column per variant, the bare forward beside the queries."""
-    docs, q, agree = r["docs"], r["queries"], r.get("agreement", {})
-    names = [*docs, "bare-onnx"]
-    bare = q.get("bare-onnx", {}).get("p50_ms")
-    fe_q = q.get("fastembed", {}).get("p50_ms")
-
-    def cell(table: dict[str, Any], name: str, fmt: Any) -> str:
-        row = table.get(name)
-        try:
-            return fmt(row) if row and "error" not in row else "–"
-        except (KeyError, TypeError, ZeroDivisionError):
-            return "–"
-
-    def agreement_cell(name: str, mode: str) -> str:
-        a = agree.get(name, {}).get(mode)
-        if not a:
-            return "–"
-        if a["identical_index_sets"] == a["texts"]:
-            return f"{a['texts']}/{a['texts']}, {a['max_abs_delta']:.1e}"
-        return (
-            f"{a['identical_index_sets']}/{a['texts']} (Jaccard {a['mean_jaccard']:.3f}), "
-            f"{a['max_abs_delta_common']:.1e} on shared"
-        )
-
-    heads = {"bare-onnx": "bare ONNX Runtime forward"}
-    rows = [
-        "| | " + " | ".join(heads.get(n, n) for n in names) + " |",
-        "|---|" + "---|" * len(names),
-    ]
-
-    def row(label: str, cells: list[str]) -> None:
-        rows.append(f"| {label} | " + " | ".join(cells) + " |")
-
-    row(
-        f"documents/s (batch {r['batch_size']}, 2 threads)",
-        [cell(docs, n, lambda x: f"{x['docs_per_s']:.2f}") for n in names],
-    )
-    row(
-        "documents/s, 1 thread",
-        [cell(r["threads_1"], n, lambda x: f"{x['docs_per_s']:.2f}") for n in names],
-    )
-    row(
-        "% of fp32 MatMul roofline (2 threads)",
-        [cell(docs, n, lambda x: f"{x['roofline_pct']:.0f} %") for n in names],
-    )
-    row(
-        "peak RSS, documents, batch 32 (GB)",
-        [cell(docs, n, lambda x: f"{x['peak_rss_mb'] / 1024:.2f}") for n in names],
-    )
-    row(
-        "peak RSS, documents, batch 256 (GB)",
-        [cell(r["b256"], n, lambda x: f"{x['peak_rss_mb'] / 1024:.2f}") for n in names],
-    )
-    row(
-        "query p50 / p95 (ms)",
-        [cell(q, n, lambda x: f"{x['p50_ms']:.1f} / {x['p95_ms']:.1f}") for n in names],
-    )
-    row(
-        "query p50 / bare forward",
-        [cell(q, n, lambda x: f"{x['p50_ms'] / bare:.2f}×") for n in names],
-    )
-    row(
-        "query p50 / fastembed's",
-        [cell(q, n, lambda x: f"{x['p50_ms'] / fe_q:.2f}×") for n in names],
-    )
-    row(
-        "peak RSS, queries (GB)",
-        [cell(q, n, lambda x: f"{x['peak_rss_mb'] / 1024:.2f}") for n in names],
-    )
-    row(
-        "vs fastembed, documents: same index sets, max abs Δ",
-        [agreement_cell(n, "docs") for n in names],
-    )
-    row(
-        "vs fastembed, queries: same index sets, max abs Δ",
-        [agreement_cell(n, "queries") for n in names],
-    )
-    load = ", ".join(f"{x:.1f}" for x in r.get("load_average", []))
-    lines = [
-        f"{r['documents']} {'SciFact' if r['corpus'] == 'scifact' else 'fallback-corpus'} documents "
-        f"(every {r['corpus_size'] // max(1, r['documents'])}th; median "
-        f"{r['median_tokens']:.0f} tokens, {r['over_512']} over 512, truncated by both tools), "
-        f"{r['machine']['cpus']} CPUs ({r['machine']['cpu']}; {r['machine'].get('flags', '?')}), "
-        f"MatMul roofline {r['roofline_gflops']:.0f} GFLOP/s, load average at the end {load}, "
-        f"{r['when']}",
-        "",
-        *rows,
-        "",
-    ]
-    if "agreement_int8" in r:
-        a = r["agreement_int8"]
-        lines.append(
-            f"- int8 vs fp32 (random BERT-base weights): index-set Jaccard {a['mean_jaccard']:.3f}, max |Δvalue| on "
-            f"shared indices {a['max_abs_delta_common']:.3f}, top-10 overlap of SciFact test queries "
-            f"over the subsample {a['top10_overlap']:.2f}"
-        )
-    quality = r.get("int8_quality")
-    if quality:
-        res = quality["results"]
-        chosen = res.get(quality["default"], {})
-        lines.append(
-            f"- int8 ranking quality (benchmarks/int8_quality.py, real splade-tiny, SciFact test): "
-            f"nDCG@10 fp32 {res['fp32']['nDCG@10']:.4f}, int8 ({quality['default']}, the default) "
-            f"{chosen.get('nDCG@10', float('nan')):.4f}: Δ {chosen.get('delta_nDCG@10', float('nan')):+.4f}"
-        )
-    prep = ", ".join(
-        f"{name} {p.get('seconds', 0):.1f} s"
-        for name, p in r["prepare_once"].items()
-        if "seconds" in p
-    )
-    lines += [
-        f"- prepared or built once and cached (not in the timings; the first load): {prep}",
-        f"- tiny model: per-document overhead outside ONNX Runtime "
-        f"{r['tiny_overhead'].get('overhead_pct', float('nan')):.1f} % of encode time",
-        f"- fastembed's default batch 256 needs ≥ {3 * r['fastembed_b256_logits_gb']:.0f} GB on this "
-        f"subsample (3 live copies of a {r['fastembed_b256_logits_gb']:.1f} GB logits array)",
-    ]
-    return "\n".join(lines)
 
 
 if __name__ == "__main__":

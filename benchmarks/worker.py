@@ -8,7 +8,6 @@ a tool (spladekit, fastembed, bare ONNX Runtime, or a MatMul probe) and what to 
 from __future__ import annotations
 
 import json
-import resource
 import sys
 import time
 import warnings
@@ -20,10 +19,9 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from corpus import load_corpus, sample_queries  # noqa: E402
+from machine import peak_rss_mb  # noqa: E402
 
-
-def _peak_rss_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+ROOFLINE_MODELS = Path(__file__).resolve().parent / ".cache" / "roofline"
 
 
 def _save_vectors(path: str, vectors: list[tuple[np.ndarray, np.ndarray]]) -> None:
@@ -106,27 +104,46 @@ def _bare(job: dict[str, Any]) -> tuple[Any, Any, Any]:
     return None, query, load_s
 
 
-def _roofline(job: dict[str, Any]) -> dict[str, Any]:
-    """Best GFLOP/s of ONNX Runtime MatMul at BERT-base shapes (2048 tokens × 768 → 3072)."""
-    import onnxruntime as ort
-    from onnx import TensorProto, helper, numpy_helper
+def _matmul_model(k: int, n: int) -> Path:
+    """A one-MatMul graph with a random (k, n) weight, written once by spladekit's venv.
 
-    rng = np.random.default_rng(0)
-    best: dict[str, float] = {}
-    for m, k, n in [(2048, 768, 3072), (2048, 3072, 768), (2048, 768, 768)]:
+    fastembed's venv has no onnx package, and its documents jobs probe the roofline too.
+    """
+    path = ROOFLINE_MODELS / f"matmul-{k}x{n}.onnx"
+    if not path.exists():
+        from onnx import TensorProto, helper, numpy_helper
+
+        rng = np.random.default_rng(k * n)
         weight = numpy_helper.from_array(rng.normal(size=(k, n)).astype(np.float32), "w")
         graph = helper.make_graph(
             [helper.make_node("MatMul", ["x", "w"], ["y"])],
             "mm",
-            [helper.make_tensor_value_info("x", TensorProto.FLOAT, [m, k])],
-            [helper.make_tensor_value_info("y", TensorProto.FLOAT, [m, n])],
+            [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["m", k])],
+            [helper.make_tensor_value_info("y", TensorProto.FLOAT, ["m", n])],
             [weight],
         )
         model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
         model.ir_version = 8
-        session = ort.InferenceSession(
-            model.SerializeToString(), providers=["CPUExecutionProvider"]
-        )
+        path.parent.mkdir(parents=True, exist_ok=True)
+        staged = path.with_suffix(".part")
+        staged.write_bytes(model.SerializeToString())
+        staged.replace(path)
+    return path
+
+
+def _roofline(job: dict[str, Any]) -> dict[str, Any]:
+    """Best GFLOP/s of ONNX Runtime MatMul at BERT-base shapes (2048 tokens × 768 → 3072).
+
+    A documents job runs it too, just before and just after its timing: this machine's speed
+    drifts by a quarter over minutes (other guests), so a share of the roofline means most
+    against a roofline measured in the same minute.
+    """
+    import onnxruntime as ort
+
+    rng = np.random.default_rng(0)
+    best: dict[str, float] = {}
+    for m, k, n in [(2048, 768, 3072), (2048, 3072, 768), (2048, 768, 768)]:
+        session = ort.InferenceSession(str(_matmul_model(k, n)), providers=["CPUExecutionProvider"])
         x = rng.normal(size=(m, k)).astype(np.float32)
         for _ in range(3):
             session.run(None, {"x": x})
@@ -180,7 +197,7 @@ def _overhead(job: dict[str, Any]) -> dict[str, Any]:
         "onnx_seconds": best[2],
         "overhead_pct": best[1],
         "docs_per_s": len(texts) / best[0],
-        "peak_rss_mb": _peak_rss_mb(),
+        "peak_rss_mb": peak_rss_mb(),
     }
 
 
@@ -193,13 +210,56 @@ def _prepare(job: dict[str, Any]) -> dict[str, Any]:
     return {
         "seconds": time.perf_counter() - started,
         "path": str(encoder._documents.session.path),
-        "peak_rss_mb": _peak_rss_mb(),
+        "peak_rss_mb": peak_rss_mb(),
     }
+
+
+def _paired(job: dict[str, Any]) -> dict[str, Any]:
+    """Single queries with every tool in one process, taking turns query by query.
+
+    Separate processes minutes apart see a machine whose speed drifts (±25 % here between
+    rounds); here each query is run by every tool within a second, the order rotating, so a
+    ratio is taken per query and its median reported. A short pause before each call lets
+    the previous session's idle threads stop spinning.
+    """
+    makers = {"spladekit": _spladekit, "fastembed": _fastembed, "bare": _bare}
+    tools = {}
+    for name, spec in job["tools"].items():
+        _, query, _ = makers[spec["kind"]]({**job, **spec})
+        tools[name] = query
+    names = list(tools)
+    queries = sample_queries(job["queries"] + 3)
+    for text in queries[:3]:  # warm-up on other queries
+        for name in names:
+            tools[name](text)
+    times: dict[str, list[float]] = {name: [] for name in names}
+    for i, text in enumerate(queries[3:]):
+        for name in names[i % len(names) :] + names[: i % len(names)]:
+            time.sleep(0.01)
+            begin = time.perf_counter()
+            out = tools[name](text)
+            elapsed = time.perf_counter() - begin
+            times[name].append(out if isinstance(out, float) else elapsed)
+    ms = {name: np.array(t) * 1000 for name, t in times.items()}
+    result: dict[str, Any] = {"queries": len(queries) - 3, "tools": {}}
+    for name in names:
+        entry = {
+            "p50_ms": float(np.percentile(ms[name], 50)),
+            "p95_ms": float(np.percentile(ms[name], 95)),
+        }
+        for ref in job.get("references", []):
+            if ref in ms:
+                entry[f"median_ratio_{ref}"] = float(np.median(ms[name] / ms[ref]))
+        result["tools"][name] = entry
+    result["peak_rss_mb"] = peak_rss_mb()
+    return result
 
 
 def run(job: dict[str, Any]) -> dict[str, Any]:
     if job["kind"] == "prepare":
         return _prepare(job)
+    if job["kind"] == "paired":
+        return _paired(job)
     if job["kind"] == "roofline":
         return _roofline(job)
     if job["kind"] == "overhead":
@@ -210,9 +270,13 @@ def run(job: dict[str, Any]) -> dict[str, Any]:
     if job["mode"] == "docs":
         texts = _texts(job)
         docs(texts[:4], job["batch_size"])  # warm-up: first-run allocations
+        probes = [_roofline({"repeats": 6})["gflops"]] if job.get("probe") else []
         started = time.perf_counter()
         vectors = docs(texts, job["batch_size"])
         seconds = time.perf_counter() - started
+        if probes:
+            probes.append(_roofline({"repeats": 6})["gflops"])
+            result["probe_gflops"] = max(probes)  # the faster minute: a conservative share
         result.update(docs=len(texts), seconds=seconds, docs_per_s=len(texts) / seconds)
         if job.get("save"):
             _save_vectors(job["save"], vectors)
@@ -238,7 +302,7 @@ def run(job: dict[str, Any]) -> dict[str, Any]:
             _save_vectors(job["save"], vectors)
     import onnxruntime
 
-    result["peak_rss_mb"] = _peak_rss_mb()
+    result["peak_rss_mb"] = peak_rss_mb()
     result["onnxruntime"] = onnxruntime.__version__
     return result
 
