@@ -12,7 +12,7 @@ import pytest
 from spladekit import SpladeEncoder
 from spladekit.model.prepare import prepare_model
 from spladekit.model.quantize import HEAD_PREFIX, head_matmuls, quantize_graph
-from spladekit.model.variant import INT8, Int8Config, variant_key
+from spladekit.model.variant import FUSED_REVISION, INT8, Int8Config, variant_key
 
 TEXTS = ["Chandrayaan-3 landed on the Moon's surface.", "vitamin d and tuberculosis risk"]
 
@@ -49,7 +49,7 @@ def test_the_config_is_part_of_the_cache_key() -> None:
     }
     assert len(keys) == 4
     assert variant_key(quantize=None, fused=False) == "None"  # exact fp32 entries stay valid
-    assert variant_key(quantize="int8", fused=True) == f"int8:{INT8.key}|fused"
+    assert variant_key(quantize="int8", fused=True) == f"int8:{INT8.key}|fused{FUSED_REVISION}"
 
 
 def test_int8_of_a_fused_built_graph_quantizes_attention(shared_data: Path) -> None:
@@ -67,3 +67,17 @@ def test_int8_of_a_fused_built_graph_quantizes_attention(shared_data: Path) -> N
         top = set(c.indices[np.argsort(-c.values)[:10]].tolist())
         assert len(top & set(a.indices.tolist())) >= 9
         assert len(top & set(b.indices.tolist())) >= 9
+
+
+def test_int8_of_a_fused_export_loads_and_ranks_like_fp32(shared_data: Path) -> None:
+    """The transformer optimizer's graph declares com.microsoft, or quantizing it fails."""
+    folder = shared_data / "checkpoints" / "splade-tiny-onnx"
+    fused = SpladeEncoder(folder, optimize="fused", quantize="int8")
+    model = onnx.load(str(fused._documents.session.path), load_external_data=False)
+    assert any(o.domain == "com.microsoft" for o in model.opset_import)
+    assert ops(fused._documents.session.path)["MatMulInteger"] > 0
+    for a, c in zip(
+        fused.encode_documents(TEXTS), SpladeEncoder(folder).encode_documents(TEXTS), strict=True
+    ):
+        top = set(c.indices[np.argsort(-c.values)[:10]].tolist())
+        assert len(top & set(a.indices.tolist())) >= 9

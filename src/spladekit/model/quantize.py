@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
+from spladekit.errors import ModelFormatError
 from spladekit.model import graph
 from spladekit.model.variant import INT8, Int8Config
 
@@ -57,6 +58,9 @@ def quantize_graph(fp32: Path, folder: Path, config: Int8Config = INT8) -> None:
             # Shape inference stops at com.microsoft ops; every weight here is float32.
             extra_options={"DefaultTensorType": TensorProto.FLOAT},
         )
+    except Exception as error:  # noqa: BLE001  (it raises what onnx and protobuf raise)
+        msg = f"{fp32}: ONNX Runtime's int8 quantizer cannot quantize this graph: {error}"
+        raise ModelFormatError(msg) from error
     finally:
         if guard is not None:
             root.removeHandler(guard)

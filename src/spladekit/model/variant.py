@@ -40,6 +40,11 @@ class Int8Config:
 INT8 = Int8Config(per_channel=True, head=True)
 
 
+#: Bump when fused graphs change, so cached fused entries are made again. 2: they declare the
+#: com.microsoft opset (without it, quantize="int8" of a fused export failed).
+FUSED_REVISION = 2
+
+
 def is_fused(optimize: Optimize) -> bool:
     """Whether the ``optimize`` level runs ONNX Runtime's fused kernels."""
     return optimize == "fused"
@@ -52,4 +57,4 @@ def variant_key(*, quantize: Quantize | None, fused: bool, int8: Int8Config = IN
     entries stay valid.
     """
     key = str(quantize) if quantize is None else f"{quantize}:{int8.key}"
-    return f"{key}|fused" if fused else key
+    return f"{key}|fused{FUSED_REVISION}" if fused else key
