@@ -71,18 +71,14 @@ def table(r: dict[str, Any]) -> str:
         "query p50 / fastembed's",
         [cell(q, n, lambda x: f"{x['p50_ms'] / fe_q:.2f}×") for n in names],
     )
-    paired = r.get("paired_queries", {}).get("tools", {})
+    ratios = r.get("query_ratios", {})
     row(
-        "query p50 (ms), all tools in one process, query by query",
-        [cell(paired, n, lambda x: f"{x['p50_ms']:.1f}") for n in names],
+        "query p50 / bare forward, median of per-round ratios",
+        [cell(ratios, n, lambda x: f"{x['bare-onnx']:.2f}×") for n in names],
     )
     row(
-        "… median per-query ratio to the bare forward",
-        [cell(paired, n, lambda x: f"{x['median_ratio_bare-onnx']:.2f}×") for n in names],
-    )
-    row(
-        "… median per-query ratio to fastembed's",
-        [cell(paired, n, lambda x: f"{x['median_ratio_fastembed']:.2f}×") for n in names],
+        "query p50 / fastembed's, median of per-round ratios",
+        [cell(ratios, n, lambda x: f"{x['fastembed']:.2f}×") for n in names],
     )
     row(
         "peak RSS, queries (GB)",

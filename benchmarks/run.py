@@ -110,7 +110,9 @@ def main() -> None:
     parser.add_argument("--docs", type=int, default=96, help="corpus subsample size")
     parser.add_argument("--queries", type=int, default=100, help="distinct single queries timed")
     parser.add_argument("--rounds", type=int, default=2, help="best documents/s of N rounds")
-    parser.add_argument("--query-rounds", type=int, default=2, help="best p50 of N rounds")
+    parser.add_argument(
+        "--query-rounds", type=int, default=4, help="best p50 of N rounds; ratios per round"
+    )
     parser.add_argument("--batch-size", type=int, default=32)
     parser.add_argument("--size", choices=["base", "tiny"], default="base")
     parser.add_argument("--no-fastembed", action="store_true", help="spladekit only")
@@ -189,6 +191,7 @@ def main() -> None:
             if name not in docs or result.get("docs_per_s", 0) > docs[name].get("docs_per_s", 0):
                 docs[name] = result
     queries: dict[str, dict[str, Any]] = {}
+    rounds_q: dict[str, list[dict[str, Any]]] = {}
     q_plan = {"bare-onnx": (own, {"kind": "bare"}), **variants}
     for round_ in range(args.query_rounds):  # tools alternate; each keeps its best round
         for name, (python, extra) in q_plan.items():
@@ -201,23 +204,9 @@ def main() -> None:
                 "save": str(work / f"{safe(name)}-queries.npz"),
             }
             result = run_job(python, job, log)
+            rounds_q.setdefault(name, []).append(result)
             if name not in queries or result.get("p50_ms", 1e9) < queries[name].get("p50_ms", 1e9):
                 queries[name] = result
-    paired = run_job(
-        fe_python or own,  # fastembed's venv holds everything spladekit needs to run a model
-        {
-            "kind": "paired",
-            "queries": args.queries,
-            "references": ["bare-onnx", "fastembed"],
-            "tools": {
-                name: {**base, **extra}
-                for name, (_, extra) in q_plan.items()
-                if name != "fastembed" or fe_python
-            },
-            "label": "all tools, query by query",
-        },
-        log,
-    )
     threads: dict[str, dict[str, Any]] = {}
     for name in (FP32, FUSED, BUILT_FUSED, INT8):  # one thread (two: the columns above)
         if name in variants:
@@ -272,7 +261,7 @@ def main() -> None:
         "useful_gflop": flops / 1e9,
         "docs": docs,
         "queries": queries,
-        "paired_queries": paired,
+        "query_ratios": query_ratios(rounds_q),
         "threads_1": threads,
         "b256": big,
         "prepare_once": prepared,
@@ -310,6 +299,28 @@ def main() -> None:
     args.out.write_text(json.dumps(report, indent=2))
     print(table(report))
     print(f"\nwritten to {args.out}", file=sys.stderr)
+
+
+def query_ratios(rounds: dict[str, list[dict[str, Any]]]) -> dict[str, dict[str, float]]:
+    """Each tool's query p50 over the bare forward's and fastembed's, per round, then the median.
+
+    The machine's speed drifts by a quarter between minutes; within one round the tools run
+    seconds apart, so a ratio taken there is steadier than one between best rounds. (Taking
+    turns query by query inside one process was tried: holding several models at once made
+    every tool ~1.6x slower, so the tools keep their own processes.)
+    """
+    ratios: dict[str, dict[str, float]] = {}
+    for name, results in rounds.items():
+        for ref in ("bare-onnx", "fastembed"):
+            per_round = [
+                mine["p50_ms"] / theirs["p50_ms"]
+                for mine, theirs in zip(results, rounds.get(ref, []), strict=False)
+                if "p50_ms" in mine and "p50_ms" in theirs
+            ]
+            if per_round:
+                ratios.setdefault(name, {})[ref] = float(np.median(per_round))
+                ratios[name][f"{ref}_rounds"] = len(per_round)
+    return ratios
 
 
 def int8_quality() -> dict[str, Any] | None:

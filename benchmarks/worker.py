@@ -214,52 +214,9 @@ def _prepare(job: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _paired(job: dict[str, Any]) -> dict[str, Any]:
-    """Single queries with every tool in one process, taking turns query by query.
-
-    Separate processes minutes apart see a machine whose speed drifts (±25 % here between
-    rounds); here each query is run by every tool within a second, the order rotating, so a
-    ratio is taken per query and its median reported. A short pause before each call lets
-    the previous session's idle threads stop spinning.
-    """
-    makers = {"spladekit": _spladekit, "fastembed": _fastembed, "bare": _bare}
-    tools = {}
-    for name, spec in job["tools"].items():
-        _, query, _ = makers[spec["kind"]]({**job, **spec})
-        tools[name] = query
-    names = list(tools)
-    queries = sample_queries(job["queries"] + 3)
-    for text in queries[:3]:  # warm-up on other queries
-        for name in names:
-            tools[name](text)
-    times: dict[str, list[float]] = {name: [] for name in names}
-    for i, text in enumerate(queries[3:]):
-        for name in names[i % len(names) :] + names[: i % len(names)]:
-            time.sleep(0.01)
-            begin = time.perf_counter()
-            out = tools[name](text)
-            elapsed = time.perf_counter() - begin
-            times[name].append(out if isinstance(out, float) else elapsed)
-    ms = {name: np.array(t) * 1000 for name, t in times.items()}
-    result: dict[str, Any] = {"queries": len(queries) - 3, "tools": {}}
-    for name in names:
-        entry = {
-            "p50_ms": float(np.percentile(ms[name], 50)),
-            "p95_ms": float(np.percentile(ms[name], 95)),
-        }
-        for ref in job.get("references", []):
-            if ref in ms:
-                entry[f"median_ratio_{ref}"] = float(np.median(ms[name] / ms[ref]))
-        result["tools"][name] = entry
-    result["peak_rss_mb"] = peak_rss_mb()
-    return result
-
-
 def run(job: dict[str, Any]) -> dict[str, Any]:
     if job["kind"] == "prepare":
         return _prepare(job)
-    if job["kind"] == "paired":
-        return _paired(job)
     if job["kind"] == "roofline":
         return _roofline(job)
     if job["kind"] == "overhead":
