@@ -26,27 +26,11 @@ BENCH = Path(__file__).resolve().parent
 sys.path.insert(0, str(BENCH))
 
 from machine import cpu_flag_set, cpu_model  # noqa: E402
+from worker import matmul_model  # noqa: E402
 
 RESULTS = BENCH / "results"
 SHAPES = [(768, 768), (768, 3072), (3072, 768), (768, 3815)]
 ROWS = [20, 1020]
-
-
-def write_matmul(k: int, n: int, path: Path) -> None:
-    from onnx import TensorProto, helper, numpy_helper, save
-
-    rng = np.random.default_rng(k * n)
-    weight = numpy_helper.from_array((rng.normal(size=(k, n)) * 0.05).astype(np.float32), "w")
-    graph = helper.make_graph(
-        [helper.make_node("MatMul", ["x", "w"], ["y"])],
-        "mm",
-        [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["m", k])],
-        [helper.make_tensor_value_info("y", TensorProto.FLOAT, ["m", n])],
-        [weight],
-    )
-    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
-    model.ir_version = 8
-    save(model, str(path))
 
 
 def main() -> None:
@@ -58,12 +42,11 @@ def main() -> None:
     results: dict[str, dict[str, float]] = {}
     with tempfile.TemporaryDirectory() as tmp:
         for k, n in SHAPES:
-            fp32 = Path(tmp) / f"mm{k}x{n}.onnx"
-            write_matmul(k, n, fp32)
+            fp32 = matmul_model(k, n)  # the roofline probe's graph
             paths = {"fp32": fp32}
             for per_channel in (True, False):
                 name = "int8 per-channel" if per_channel else "int8 per-tensor"
-                paths[name] = fp32.with_name(f"{fp32.stem}-{per_channel}.onnx")
+                paths[name] = Path(tmp) / f"{fp32.stem}-{per_channel}.onnx"
                 quantize_dynamic(
                     fp32, paths[name], per_channel=per_channel, weight_type=QuantType.QInt8
                 )

@@ -50,7 +50,12 @@ RESULTS = BENCH / "results"
 
 
 def rss_mb() -> float:
-    """This process's peak RSS in MB: VmHWM from /proc/self/status (ru_maxrss elsewhere)."""
+    """This process's peak RSS in MB: VmHWM from /proc/self/status (ru_maxrss elsewhere).
+
+    machine.peak_rss_mb's twin, kept here on purpose: Ray ships this script's own functions to
+    its workers by value, but an imported one by module name, and its workers do not have
+    benchmarks/ on their path.
+    """
     try:
         for line in Path("/proc/self/status").read_text().splitlines():
             if line.startswith("VmHWM:"):

@@ -105,7 +105,7 @@ def _bare(job: dict[str, Any]) -> tuple[Any, Any, Any]:
     return None, query, load_s
 
 
-def _matmul_model(k: int, n: int) -> Path:
+def matmul_model(k: int, n: int) -> Path:
     """A one-MatMul graph with a random (k, n) weight, written once by spladekit's venv.
 
     fastembed's venv has no onnx package, and its documents jobs probe the roofline too.
@@ -155,7 +155,7 @@ def _roofline(job: dict[str, Any]) -> dict[str, Any]:
     rng = np.random.default_rng(0)
     best: dict[str, float] = {}
     for m, k, n in [(2048, 768, 3072), (2048, 3072, 768), (2048, 768, 768)]:
-        session = ort.InferenceSession(str(_matmul_model(k, n)), providers=["CPUExecutionProvider"])
+        session = ort.InferenceSession(str(matmul_model(k, n)), providers=["CPUExecutionProvider"])
         x = rng.normal(size=(m, k)).astype(np.float32)
         for _ in range(3):
             session.run(None, {"x": x})
