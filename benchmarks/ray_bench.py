@@ -42,27 +42,11 @@ ROOT = BENCH.parent
 sys.path.insert(0, str(BENCH))
 
 from corpus import SCIFACT, load_corpus  # noqa: E402
-from machine import cpu_flag_set, cpu_model  # noqa: E402
+from machine import cpu_flag_set, cpu_model, peak_rss_mb  # noqa: E402
 
 DEFAULT_MODEL = ROOT.parent / "shared" / "data" / "checkpoints" / "splade-tiny-onnx"
 SETUPS = {"plain": None, "plain 2x1": None, "ray 1x2": (1, 2), "ray 2x1": (2, 1)}
 RESULTS = BENCH / "results"
-
-
-def rss_mb() -> float:
-    """This process's peak RSS in MB: VmHWM from /proc/self/status (ru_maxrss elsewhere).
-
-    machine.peak_rss_mb's twin, kept here on purpose: Ray ships this script's own functions to
-    its workers by value, but an imported one by module name, and its workers do not have
-    benchmarks/ on their path.
-    """
-    try:
-        for line in Path("/proc/self/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) / 1024  # kB
-    except OSError:
-        pass
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux: KiB
 
 
 def tree_cpu_s(root: int) -> tuple[float, int]:
@@ -121,7 +105,7 @@ def plain_worker(job: dict[str, Any]) -> dict[str, Any]:
         "encode_s": done - loaded,
         "end_to_end_s": done - began,
         "cpu_s": (after.user + after.system) - (cpu.user + cpu.system),
-        "peak_rss_mb": rss_mb(),
+        "peak_rss_mb": peak_rss_mb(),
         "nnz": sum(len(v) for v in vectors),
     }
 
@@ -151,7 +135,7 @@ def ray_worker(job: dict[str, Any]) -> dict[str, Any]:
                 "_pid": os.getpid(),
                 "_t0": began,
                 "_t1": ended,
-                "_rss": rss_mb(),
+                "_rss": peak_rss_mb(),
                 "_load": self.load_s,
                 "_cpu": usage.ru_utime + usage.ru_stime,
                 "_threads": self.threads,
@@ -211,7 +195,7 @@ def ray_worker(job: dict[str, Any]) -> dict[str, Any]:
         "cpu_s": cpu_after - cpu_before,
         "processes": processes,
         "actors": list(per_actor.values()),
-        "driver_peak_rss_mb": rss_mb(),
+        "driver_peak_rss_mb": peak_rss_mb(),
         "nnz": sum(len(v) for v in table.column("indices").to_pylist()),
     }
 

@@ -36,62 +36,45 @@ def table(r: dict[str, Any]) -> str:
         "|---|" + "---|" * len(names),
     ]
 
-    def row(label: str, cells: list[str]) -> None:
-        rows.append(f"| {label} | " + " | ".join(cells) + " |")
+    def gb(x: dict[str, Any]) -> str:
+        return f"{x['peak_rss_mb'] / 1024:.2f}"
 
-    row(
-        f"documents/s (batch {r['batch_size']}, 2 threads)",
-        [cell(docs, n, lambda x: f"{x['docs_per_s']:.2f}") for n in names],
-    )
-    row(
-        "documents/s, 1 thread",
-        [cell(r["threads_1"], n, lambda x: f"{x['docs_per_s']:.2f}") for n in names],
-    )
-    row(
-        "% of fp32 MatMul roofline measured in the same job (2 threads)",
-        [cell(docs, n, lambda x: f"{x['roofline_pct']:.0f} %") for n in names],
-    )
-    row(
-        "peak RSS, documents, batch 32 (GB)",
-        [cell(docs, n, lambda x: f"{x['peak_rss_mb'] / 1024:.2f}") for n in names],
-    )
-    row(
-        "peak RSS, documents, batch 256 (GB)",
-        [cell(r["b256"], n, lambda x: f"{x['peak_rss_mb'] / 1024:.2f}") for n in names],
-    )
-    row(
-        "query p50 / p95 (ms)",
-        [cell(q, n, lambda x: f"{x['p50_ms']:.1f} / {x['p95_ms']:.1f}") for n in names],
-    )
-    row(
-        "query p50 / bare forward",
-        [cell(q, n, lambda x: f"{x['p50_ms'] / bare:.2f}×") for n in names],
-    )
-    row(
-        "query p50 / fastembed's",
-        [cell(q, n, lambda x: f"{x['p50_ms'] / fe_q:.2f}×") for n in names],
-    )
     ratios = r.get("query_ratios", {})
-    row(
-        "query p50 / bare forward, median of per-round ratios",
-        [cell(ratios, n, lambda x: f"{x['bare-onnx']:.2f}×") for n in names],
-    )
-    row(
-        "query p50 / fastembed's, median of per-round ratios",
-        [cell(ratios, n, lambda x: f"{x['fastembed']:.2f}×") for n in names],
-    )
-    row(
-        "peak RSS, queries (GB)",
-        [cell(q, n, lambda x: f"{x['peak_rss_mb'] / 1024:.2f}") for n in names],
-    )
-    row(
-        "vs fastembed, documents: same index sets, max abs Δ",
-        [agreement_cell(n, "docs") for n in names],
-    )
-    row(
-        "vs fastembed, queries: same index sets, max abs Δ",
-        [agreement_cell(n, "queries") for n in names],
-    )
+    # (row label, where its figures are, how one is written): one line of the table each.
+    measured: list[tuple[str, dict[str, Any], Any]] = [
+        (
+            f"documents/s (batch {r['batch_size']}, 2 threads)",
+            docs,
+            lambda x: f"{x['docs_per_s']:.2f}",
+        ),
+        ("documents/s, 1 thread", r["threads_1"], lambda x: f"{x['docs_per_s']:.2f}"),
+        (
+            "% of fp32 MatMul roofline measured in the same job (2 threads)",
+            docs,
+            lambda x: f"{x['roofline_pct']:.0f} %",
+        ),
+        ("peak RSS, documents, batch 32 (GB)", docs, gb),
+        ("peak RSS, documents, batch 256 (GB)", r["b256"], gb),
+        ("query p50 / p95 (ms)", q, lambda x: f"{x['p50_ms']:.1f} / {x['p95_ms']:.1f}"),
+        ("query p50 / bare forward", q, lambda x: f"{x['p50_ms'] / bare:.2f}×"),
+        ("query p50 / fastembed's", q, lambda x: f"{x['p50_ms'] / fe_q:.2f}×"),
+        (
+            "query p50 / bare forward, median of per-round ratios",
+            ratios,
+            lambda x: f"{x['bare-onnx']:.2f}×",
+        ),
+        (
+            "query p50 / fastembed's, median of per-round ratios",
+            ratios,
+            lambda x: f"{x['fastembed']:.2f}×",
+        ),
+        ("peak RSS, queries (GB)", q, gb),
+    ]
+    for label, figures, fmt in measured:
+        rows.append(f"| {label} | " + " | ".join(cell(figures, n, fmt) for n in names) + " |")
+    for mode, what in (("docs", "documents"), ("queries", "queries")):
+        cells = " | ".join(agreement_cell(n, mode) for n in names)
+        rows.append(f"| vs fastembed, {what}: same index sets, max abs Δ | {cells} |")
     load = ", ".join(f"{x:.1f}" for x in r.get("load_average", []))
     probes = r.get("roofline_probes") or [r["roofline_gflops"]]
     lines = [

@@ -38,8 +38,6 @@ __all__ = ["FUSED_OPS", "TOLERANCE", "fuse_graph", "fused_ops", "split_unsqueeze
 
 logger = logging.getLogger(__name__)
 
-#: ONNX Runtime's contrib-operator domain, where its fused kernels live.
-MS_DOMAIN = "com.microsoft"
 #: Fused kernels a fused graph may hold (``com.microsoft`` domain).
 FUSED_OPS = ("Attention", "SkipLayerNormalization", "BiasGelu", "FastGelu")
 #: Largest difference in a vector weight (``relu`` of a pooled logit) a fused graph may make.
@@ -50,7 +48,7 @@ def fused_ops(model: onnx.ModelProto) -> dict[str, int]:
     """How many of each fused kernel *model* holds."""
     counts = dict.fromkeys(FUSED_OPS, 0)
     for node in model.graph.node:
-        if node.domain == MS_DOMAIN and node.op_type in counts:
+        if node.domain == graph.FUSED_DOMAIN and node.op_type in counts:
             counts[node.op_type] += 1
     return counts
 
@@ -138,10 +136,10 @@ def _optimize(model: onnx.ModelProto) -> onnx.ModelProto:
     result: onnx.ModelProto = optimized.model
     # The optimizer adds com.microsoft nodes but not always the domain's opset import; ONNX
     # Runtime loads such a graph, the quantizer's shape inference does not (int8 of fused).
-    if not any(o.domain == MS_DOMAIN for o in result.opset_import) and any(
-        n.domain == MS_DOMAIN for n in result.graph.node
+    if not any(o.domain == graph.FUSED_DOMAIN for o in result.opset_import) and any(
+        n.domain == graph.FUSED_DOMAIN for n in result.graph.node
     ):
-        result.opset_import.append(helper.make_opsetid(MS_DOMAIN, 1))
+        result.opset_import.append(helper.make_opsetid(graph.FUSED_DOMAIN, 1))
     return result
 
 

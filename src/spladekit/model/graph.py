@@ -29,6 +29,7 @@ from spladekit.pipeline.run import POOLED_OUTPUT
 
 __all__ = [
     "DATA_FILE",
+    "FUSED_DOMAIN",
     "VOCAB_BLOCKS",
     "SideFile",
     "TensorSink",
@@ -42,6 +43,9 @@ __all__ = [
 
 logger = logging.getLogger(__name__)
 
+#: The operator domain of ONNX Runtime's fused kernels (opset 1): the builder's and the
+#: transformer optimizer's.
+FUSED_DOMAIN = "com.microsoft"
 #: The side file that holds a written graph's weights.
 DATA_FILE = "model.onnx.data"
 #: Column blocks of the vocabulary projection (30522 / 8 ≈ 3.8k columns, ~30 MB per 2048 tokens).

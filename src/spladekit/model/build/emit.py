@@ -15,7 +15,7 @@ from onnx import TensorProto, helper
 from spladekit.errors import ModelFormatError
 from spladekit.model import graph
 from spladekit.model.build import bert, distilbert
-from spladekit.model.build.layers import FUSED_DOMAIN, OPSET, Emitter
+from spladekit.model.build.layers import OPSET, Emitter
 from spladekit.model.build.safetensors import Checkpoint
 from spladekit.model.build.weights import Settings, Weights
 
@@ -60,7 +60,7 @@ def write_graph(
         body = helper.make_graph(nodes, "spladekit_built", inputs, [graph.pooled_output(vocab)])
         opsets = [helper.make_opsetid("", OPSET)]
         if fused:
-            opsets.append(helper.make_opsetid(FUSED_DOMAIN, 1))
+            opsets.append(helper.make_opsetid(graph.FUSED_DOMAIN, 1))
         model = helper.make_model(
             body,
             opset_imports=opsets,

@@ -5,7 +5,7 @@ attention mask, self-attention, a whole encoder layer) into an :class:`Emitter`,
 exact Hugging Face math. An exact emitter writes standard ONNX ops in the node pattern a torch
 export has (``MatMul`` + ``Add`` projections, ``Reshape`` / ``Transpose`` heads, erf GELU, an
 additive mask); a fused one (``Emitter(fused=True)``, ``optimize="fused"``) writes ONNX
-Runtime's fused CPU kernels instead (:data:`FUSED_DOMAIN`): ``Attention`` (one packed Q/K/V
+Runtime's fused CPU kernels instead (:data:`~spladekit.model.graph.FUSED_DOMAIN`): ``Attention`` (one packed Q/K/V
 projection, masked softmax and context in one op), ``SkipLayerNormalization`` (bias, residual
 and layer norm in one pass) and ``BiasGelu`` / ``FastGelu`` (bias and activation in one pass).
 The same numbers up to float rounding (tests/model/build/test_fused.py: within 1e-4).
@@ -23,11 +23,10 @@ import onnx
 from onnx import TensorProto, helper
 
 from spladekit.errors import ModelFormatError
-from spladekit.model.graph import TensorSink
+from spladekit.model.graph import FUSED_DOMAIN, TensorSink
 
 __all__ = [
     "ACTIVATIONS",
-    "FUSED_DOMAIN",
     "OPSET",
     "Emitter",
     "activation",
@@ -45,8 +44,6 @@ __all__ = [
 
 #: Opset of built graphs: LayerNormalization is standard from 17.
 OPSET = 17
-#: The operator domain of ONNX Runtime's fused kernels (opset 1).
-FUSED_DOMAIN = "com.microsoft"
 #: Hugging Face ``hidden_act`` names this builder computes. The tanh GELU names are one
 #: formula written three ways in transformers.
 ACTIVATIONS = ("gelu", "gelu_new", "gelu_pytorch_tanh", "gelu_fast", "relu")
