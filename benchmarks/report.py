@@ -53,6 +53,11 @@ def table(r: dict[str, Any]) -> str:
             docs,
             lambda x: f"{x['roofline_pct']:.0f} %",
         ),
+        (
+            "% of the fp32 MatMul rate sustained as long as the job, right after it",
+            docs,
+            lambda x: f"{x['roofline_pct_sustained']:.0f} %",
+        ),
         ("peak RSS, documents, batch 32 (GB)", docs, gb),
         ("peak RSS, documents, batch 256 (GB)", r["b256"], gb),
         ("query p50 / p95 (ms)", q, lambda x: f"{x['p50_ms']:.1f} / {x['p95_ms']:.1f}"),

@@ -276,6 +276,9 @@ def main() -> None:
             own_roof = result.get("probe_gflops", roofline)
             result["roofline_pct"] = 100 * flops / result["seconds"] / 1e9 / own_roof
             result["roofline_pct_best"] = 100 * flops / result["seconds"] / 1e9 / roofline
+            if result.get("sustained_gflops"):
+                rate = flops / result["seconds"] / 1e9
+                result["roofline_pct_sustained"] = 100 * rate / result["sustained_gflops"]
     report["agreement"] = {}
     for name in variants:
         if name == "fastembed" or not fe_python:
