@@ -25,7 +25,7 @@ import numpy as np
 BENCH = Path(__file__).resolve().parent
 sys.path.insert(0, str(BENCH))
 
-from machine import cpu_flag_set, cpu_model  # noqa: E402
+from machine import cpu_flags, cpu_model, has_vnni  # noqa: E402
 from worker import matmul_model  # noqa: E402
 
 RESULTS = BENCH / "results"
@@ -73,15 +73,15 @@ def main() -> None:
                 results[f"{m}x{k}x{n}"] = {
                     f"{name} GOP/s": 2 * m * k * n / seconds / 1e9 for name, seconds in best.items()
                 }
-    flags = cpu_flag_set() or set()
     report = {
         "cpu": cpu_model(),
-        "vnni": bool({"avx512_vnni", "avx_vnni"} & flags),
+        "flags": cpu_flags(),
+        "vnni": has_vnni(),
         "results": results,
     }
     RESULTS.mkdir(parents=True, exist_ok=True)
     (RESULTS / "int8_kernels.json").write_text(json.dumps(report, indent=2))
-    print(f"{report['cpu']}, VNNI: {'yes' if report['vnni'] else 'no'}\n")
+    print(f"{report['cpu']}: {report['flags']}, VNNI: {'yes' if report['vnni'] else 'no'}\n")
     print("| rows x in x out | fp32 GOP/s | int8 per-channel | int8 per-tensor | int8 / fp32 |")
     print("| --- | --- | --- | --- | --- |")
     for shape, row in results.items():

@@ -26,7 +26,9 @@ ROOT = BENCH.parent
 SHARED = ROOT.parent / "shared" / "data"
 RESULTS = BENCH / "results"
 sys.path.insert(0, str(ROOT / "src"))
+sys.path.insert(0, str(BENCH))
 
+from machine import cpu_flags, cpu_model, has_vnni  # noqa: E402
 from spladekit import SpladeEncoder, evaluate  # noqa: E402
 from spladekit.model.prepare import prepare_model  # noqa: E402
 from spladekit.model.quantize import quantize_graph  # noqa: E402
@@ -95,10 +97,15 @@ def main() -> None:
         "dataset": str(args.data),
         "split": "test",
         "default": INT8.key,
+        # int8 kernels round differently with and without VNNI, so the figures are the CPU's.
+        "cpu": cpu_model(),
+        "flags": cpu_flags(),
+        "vnni": has_vnni(),
         "results": rows,
     }
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(report, indent=2))
+    print(f"{report['cpu']}: {report['flags']}\n")
     print(table(report))
 
 

@@ -30,6 +30,25 @@ def cpu_flag_set() -> set[str] | None:
     return None
 
 
+#: The SIMD flags fp32 and int8 speed depend on, named (present or missing) next to every figure.
+SPEED_FLAGS = ("avx2", "fma", "avx512f", "avx512_vnni", "avx_vnni", "amx_int8")
+
+
+def cpu_flags() -> str:
+    """The :data:`SPEED_FLAGS` this CPU has, then those it lacks: ``avx2 fma (no avx512f, ...)``."""
+    flags = cpu_flag_set()
+    if flags is None:
+        return "unknown"
+    have = [f for f in SPEED_FLAGS if f in flags]
+    missing = [f for f in SPEED_FLAGS if f not in flags]
+    return " ".join(have) + (f" (no {', '.join(missing)})" if missing else "")
+
+
+def has_vnni() -> bool:
+    """Whether int8 MatMuls get VNNI dot products (AVX-512 or AVX) on this CPU."""
+    return bool({"avx512_vnni", "avx_vnni"} & (cpu_flag_set() or set()))
+
+
 def peak_rss_mb() -> float:
     """This process's peak RSS in MB: VmHWM from /proc/self/status.
 

@@ -42,7 +42,7 @@ ROOT = BENCH.parent
 sys.path.insert(0, str(BENCH))
 
 from corpus import SCIFACT, load_corpus  # noqa: E402
-from machine import cpu_flag_set, cpu_model, peak_rss_mb  # noqa: E402
+from machine import cpu_flags, cpu_model, peak_rss_mb  # noqa: E402
 
 DEFAULT_MODEL = ROOT.parent / "shared" / "data" / "checkpoints" / "splade-tiny-onnx"
 SETUPS = {"plain": None, "plain 2x1": None, "ray 1x2": (1, 2), "ray 2x1": (2, 1)}
@@ -241,14 +241,6 @@ def finish(proc: subprocess.Popen[str], job: dict[str, Any]) -> dict[str, Any]:
         raise SystemExit(f"{job['setup']} failed:\n{err[-4000:]}")
     result: dict[str, Any] = json.loads(out.strip().splitlines()[-1])
     return result
-
-
-def cpu_flags() -> str:
-    present = cpu_flag_set()
-    if present is None:
-        return "unknown"
-    wanted = ("avx2", "avx512f", "avx512_vnni", "avx_vnni", "fma", "f16c", "sha_ni", "vaes")
-    return " ".join(f for f in wanted if f in present)
 
 
 def main() -> None:

@@ -109,6 +109,7 @@ def table(r: dict[str, Any]) -> str:
             f"- int8 ranking quality (benchmarks/int8_quality.py, real splade-tiny, SciFact test): "
             f"nDCG@10 fp32 {res['fp32']['nDCG@10']:.4f}, int8 ({quality['default']}, the default) "
             f"{chosen.get('nDCG@10', float('nan')):.4f}: Δ {chosen.get('delta_nDCG@10', float('nan')):+.4f}"
+            f" (CPU {quality.get('flags', 'not recorded')})"
         )
     prep = ", ".join(
         f"{name} {p.get('seconds', 0):.1f} s"

@@ -29,7 +29,7 @@ from base_checkpoint import build_checkpoint  # noqa: E402
 from build_model import build_folder  # noqa: E402
 from compare import agreement, top10_overlap  # noqa: E402
 from corpus import SCIFACT, load_corpus  # noqa: E402
-from machine import cpu_flag_set, cpu_model  # noqa: E402
+from machine import cpu_flags, cpu_model  # noqa: E402
 from report import table  # noqa: E402
 
 FASTEMBED_VERSION = "0.9.1"
@@ -330,17 +330,6 @@ def int8_quality() -> dict[str, Any] | None:
     """benchmarks/int8_quality.py's last result (SciFact test, real splade-tiny), when run."""
     path = RESULTS / "int8_quality.json"
     return json.loads(path.read_text()) if path.exists() else None
-
-
-def cpu_flags() -> str:
-    """The SIMD flags int8 and fp32 speed depend on (AVX2, AVX-512, VNNI), as the CPU has them."""
-    flags = cpu_flag_set()
-    if flags is None:
-        return "unknown"
-    wanted = ["avx2", "fma", "avx512f", "avx512_vnni", "avx_vnni", "amx_int8"]
-    have = [f for f in wanted if f in flags]
-    missing = [f for f in wanted if f not in flags]
-    return " ".join(have) + (f" (no {', '.join(missing)})" if missing else "")
 
 
 def _cpus() -> int:
