@@ -6,8 +6,8 @@ One MatMul per shape a BERT-base layer and the pooled head run (768→768, 768�
 and one 768→3815 vocabulary block), fp32 and dynamically quantized (per channel and per
 tensor, as ``quantize="int8"`` makes them), at a single query's rows (20 tokens) and a
 documents batch's (1,020). The three take turns, each keeps its best median of three rounds.
-Without VNNI, ONNX Runtime's AVX2 int8 kernels do about 1.6x the fp32 work per second, which
-bounds what int8 can do for a query whose time is all MatMul. Writes
+Without VNNI, ONNX Runtime's AVX2 int8 kernels do about 1.6x the fp32 work per second (with
+VNNI and AMX, 3-8x), which bounds what int8 can do for a query whose time is all MatMul. Writes
 benchmarks/results/int8_kernels.json and prints a markdown table.
 """
 

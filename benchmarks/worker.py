@@ -132,7 +132,7 @@ def matmul_model(k: int, n: int) -> Path:
     return path
 
 
-#: The longest a sustained probe runs (s): this machine's MatMul rate settles within ~30 s.
+#: The longest a sustained probe runs (s): the AMD EPYC's MatMul rate settled within ~30 s.
 SUSTAIN_CAP_S = 60.0
 
 
