@@ -273,11 +273,10 @@ def main() -> None:
     }
     for result in docs.values():
         if "seconds" in result:  # against its own minute's roofline (the run's best when none)
-            own_roof = result.get("probe_gflops", roofline)
-            result["roofline_pct"] = 100 * flops / result["seconds"] / 1e9 / own_roof
-            result["roofline_pct_best"] = 100 * flops / result["seconds"] / 1e9 / roofline
+            rate = flops / result["seconds"] / 1e9
+            result["roofline_pct"] = 100 * rate / result.get("probe_gflops", roofline)
+            result["roofline_pct_best"] = 100 * rate / roofline
             if result.get("sustained_gflops"):
-                rate = flops / result["seconds"] / 1e9
                 result["roofline_pct_sustained"] = 100 * rate / result["sustained_gflops"]
     report["agreement"] = {}
     for name in variants:

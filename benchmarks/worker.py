@@ -142,9 +142,11 @@ def _probe(seconds: float | None = None) -> float:
     Without *seconds*, the best of short runs (a burst); with, the median rate of one MatMul
     run back to back for that long (what the CPU keeps up under load).
     """
-    job: dict[str, Any] = {"kind": "roofline", "repeats": 6}
-    if seconds is not None:
-        job["seconds"] = seconds
+    job: dict[str, Any] = (
+        {"kind": "roofline", "repeats": 6}
+        if seconds is None
+        else {"kind": "sustained", "seconds": seconds}
+    )
     done = subprocess.run(
         [sys.executable, __file__, json.dumps(job)],
         capture_output=True,
@@ -154,6 +156,16 @@ def _probe(seconds: float | None = None) -> float:
     return float(json.loads(done.stdout.strip().splitlines()[-1])["gflops"])
 
 
+def _matmul_session(m: int, k: int, n: int, rng: np.random.Generator) -> tuple[Any, np.ndarray]:
+    """A session on the (k, n) MatMul graph and an (m, k) input, run once (warm)."""
+    import onnxruntime as ort
+
+    session = ort.InferenceSession(str(matmul_model(k, n)), providers=["CPUExecutionProvider"])
+    x = rng.normal(size=(m, k)).astype(np.float32)
+    session.run(None, {"x": x})
+    return session, x
+
+
 def _roofline(job: dict[str, Any]) -> dict[str, Any]:
     """Best GFLOP/s of ONNX Runtime MatMul at BERT-base shapes (2048 tokens × 768 → 3072).
 
@@ -161,16 +173,11 @@ def _roofline(job: dict[str, Any]) -> dict[str, Any]:
     machine's speed drifts by a quarter over minutes (other guests), so a share of the roofline
     means most against a roofline measured in the same minute.
     """
-    import onnxruntime as ort
-
-    if "seconds" in job:
-        return _sustained(job["seconds"])
     rng = np.random.default_rng(0)
     best: dict[str, float] = {}
     for m, k, n in [(2048, 768, 3072), (2048, 3072, 768), (2048, 768, 768)]:
-        session = ort.InferenceSession(str(matmul_model(k, n)), providers=["CPUExecutionProvider"])
-        x = rng.normal(size=(m, k)).astype(np.float32)
-        for _ in range(3):
+        session, x = _matmul_session(m, k, n, rng)
+        for _ in range(2):
             session.run(None, {"x": x})
         times = []
         for _ in range(job.get("repeats", 12)):
@@ -181,18 +188,15 @@ def _roofline(job: dict[str, Any]) -> dict[str, Any]:
     return {"gflops": max(best.values()), "shapes": best}
 
 
-def _sustained(seconds: float) -> dict[str, Any]:
-    """The median GFLOP/s of the probe's largest MatMul, run back to back for *seconds*.
+def _sustained(job: dict[str, Any]) -> dict[str, Any]:
+    """The median GFLOP/s of the probe's first MatMul, run back to back for ``job["seconds"]``.
 
-    A burst probe catches the CPU rested: on this machine a MatMul run without pause falls
-    from ~150 to ~100 GFLOP/s within 30 s, and a documents job runs for a minute or more.
+    A burst probe catches the CPU rested: on the AMD EPYC a MatMul run without pause fell
+    from ~150 to ~100 GFLOP/s within 30 s, and a documents job runs 20-190 s.
     """
-    import onnxruntime as ort
-
     m, k, n = 2048, 768, 3072
-    session = ort.InferenceSession(str(matmul_model(k, n)), providers=["CPUExecutionProvider"])
-    x = np.random.default_rng(0).normal(size=(m, k)).astype(np.float32)
-    session.run(None, {"x": x})
+    seconds = job["seconds"]
+    session, x = _matmul_session(m, k, n, np.random.default_rng(0))
     rates: list[float] = []
     started = time.perf_counter()
     while time.perf_counter() - started < seconds or len(rates) < 3:
@@ -265,6 +269,8 @@ def run(job: dict[str, Any]) -> dict[str, Any]:
         return _prepare(job)
     if job["kind"] == "roofline":
         return _roofline(job)
+    if job["kind"] == "sustained":
+        return _sustained(job)
     if job["kind"] == "overhead":
         return _overhead(job)
     make = {"spladekit": _spladekit, "fastembed": _fastembed, "bare": _bare}[job["kind"]]
