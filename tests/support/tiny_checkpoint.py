@@ -79,6 +79,7 @@ def bert_weights(
     old_names: bool = False,
     layers: int = LAYERS,
     positions: int = POSITIONS,
+    ffn: int = FFN,
 ) -> dict[str, np.ndarray]:
     """HF-named weights of a tiny BertForMaskedLM (or RobertaForMaskedLM)."""
     rng = np.random.default_rng(seed)
@@ -101,8 +102,8 @@ def bert_weights(
             w |= _linear(rng, HIDDEN, HIDDEN, f"{s}.attention.self.{part}")
         w |= _linear(rng, HIDDEN, HIDDEN, f"{s}.attention.output.dense")
         w |= _norm(rng, f"{s}.attention.output.LayerNorm", old_names=old_names)
-        w |= _linear(rng, FFN, HIDDEN, f"{s}.intermediate.dense")
-        w |= _linear(rng, HIDDEN, FFN, f"{s}.output.dense")
+        w |= _linear(rng, ffn, HIDDEN, f"{s}.intermediate.dense")
+        w |= _linear(rng, HIDDEN, ffn, f"{s}.output.dense")
         w |= _norm(rng, f"{s}.output.LayerNorm", old_names=old_names)
     head = "cls.predictions" if family == "bert" else "lm_head"
     dense = f"{head}.transform.dense" if family == "bert" else f"{head}.dense"

@@ -72,6 +72,7 @@ def build_onnx_model(
     with_token_types: bool = True,
     input_type: int = TensorProto.INT64,
     embedding_rows: int | None = None,
+    ffn: int | None = None,
 ) -> onnx.ModelProto:
     """A masked-LM whose every token sees the whole (masked) text, like attention does.
 
@@ -80,6 +81,8 @@ def build_onnx_model(
     its batch — the bug property tests look for. The options build broken or unusual variants
     (wrong vocab or rank of the output, no token_type_ids input, int32 inputs, an embedding
     table too short for the vocabulary, which fails at run time) for loader and error tests.
+    *ffn* adds a feed-forward block of that inner width before the head, as a torch export
+    writes one (MatMul + bias, erf GELU from Constant nodes, MatMul + bias, residual).
     """
     rng = np.random.default_rng(seed)
     out_vocab = output_vocab or vocab_size
@@ -122,8 +125,30 @@ def build_onnx_model(
         helper.make_node("Div", ["ctx_sum", "count"], ["ctx"]),
         helper.make_node("Add", ["h", "ctx"], ["hc"]),
         helper.make_node("Tanh", ["hc"], ["ht"]),
-        helper.make_node("MatMul", ["ht", "W"], ["proj"]),
     ]
+    if ffn is not None:
+        inits += [
+            numpy_helper.from_array(rng.normal(0, 0.5, (hidden, ffn)).astype(np.float32), "W_up"),
+            numpy_helper.from_array(rng.normal(0, 0.5, ffn).astype(np.float32), "b_up"),
+            numpy_helper.from_array(rng.normal(0, 0.1, (ffn, hidden)).astype(np.float32), "W_dn"),
+            numpy_helper.from_array(rng.normal(0, 0.1, hidden).astype(np.float32), "b_dn"),
+        ]
+        for name, value in (("sqrt2", np.sqrt(2.0)), ("one_f", 1.0), ("half", 0.5)):
+            scalar = numpy_helper.from_array(np.array(value, dtype=np.float32))
+            nodes.append(helper.make_node("Constant", [], [name], value=scalar))
+        nodes += [
+            helper.make_node("MatMul", ["ht", "W_up"], ["up_mm"]),
+            helper.make_node("Add", ["b_up", "up_mm"], ["up"]),
+            helper.make_node("Div", ["up", "sqrt2"], ["up_div"]),
+            helper.make_node("Erf", ["up_div"], ["up_erf"]),
+            helper.make_node("Add", ["up_erf", "one_f"], ["up_one"]),
+            helper.make_node("Mul", ["up", "up_one"], ["up_mul"]),
+            helper.make_node("Mul", ["up_mul", "half"], ["gelu"]),
+            helper.make_node("MatMul", ["gelu", "W_dn"], ["dn_mm"]),
+            helper.make_node("Add", ["dn_mm", "b_dn"], ["dn"]),
+            helper.make_node("Add", ["dn", "ht"], ["hf"]),
+        ]
+    nodes.append(helper.make_node("MatMul", ["hf" if ffn is not None else "ht", "W"], ["proj"]))
     if output_rank == 3:
         nodes.append(helper.make_node("Add", ["proj", "b"], ["logits"]))
         out_shape: list[str | int] = ["batch", "sequence", out_vocab]

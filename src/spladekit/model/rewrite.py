@@ -3,8 +3,9 @@
 The export's ``logits = Add(MatMul(hidden, W), b)`` is replaced by
 :func:`spladekit.model.graph.pooled_head` on ``hidden``, ``W`` and ``b`` (``W`` may also be
 ``Transpose(E)``, a decoder tied to the word embeddings); a head of any other shape keeps its
-full logits and gets a masked max (:func:`spladekit.model.graph.pooled_max`). Every weight
-then moves to the aligned side file. :mod:`spladekit.model.prepare` decides when this runs.
+full logits and gets a masked max (:func:`spladekit.model.graph.pooled_max`). Feed-forward
+layers 4 KiB-rows wide get one cache line more, of zeros (:mod:`spladekit.model.stride`: the
+same vectors, a faster down projection). Every weight then moves to the aligned side file. :mod:`spladekit.model.prepare` decides when this runs.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import onnx
 from onnx import numpy_helper
 
 from spladekit.model import graph
+from spladekit.model.stride import PAD, pad_feed_forward
 from spladekit.pipeline.run import POOLED_OUTPUT
 
 __all__ = ["NotRewritable", "rewrite_export"]
@@ -42,6 +44,9 @@ def rewrite_export(source: Path, folder: Path) -> None:
     if not {"input_ids", "attention_mask"} <= input_names:
         msg = f"{source} takes {sorted(input_names)}, not input_ids and attention_mask"
         raise NotRewritable(msg)
+    padded = pad_feed_forward(model)
+    if padded:
+        logger.info("%s: %d feed-forward layers widened by %d zero units", source, padded, PAD)
     output_names = [o.name for o in body.output]
     with graph.SideFile(folder) as tensors:
         if POOLED_OUTPUT not in output_names:  # else already prepared: only move the weights

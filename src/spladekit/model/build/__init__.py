@@ -36,8 +36,9 @@ __all__ = ["ARCHITECTURES", "MODEL_TYPES", "architecture_of", "build_model", "re
 logger = logging.getLogger(__name__)
 
 #: Bump when built graphs (or the entry layout) change, so every cache entry is built again.
-#: 2: entries carry a manifest (spladekit.model.manifest).
-BUILD_VERSION = 2
+#: 2: entries carry a manifest (spladekit.model.manifest). 3: feed-forward layers padded
+#: to a stride that does not alias (spladekit.model.stride).
+BUILD_VERSION = 3
 #: The architectures spladekit builds (config.json ``architectures``) → family module.
 ARCHITECTURES = {
     "BertForMaskedLM": "bert",

@@ -24,6 +24,7 @@ from onnx import TensorProto, helper
 
 from spladekit.errors import ModelFormatError
 from spladekit.model.graph import FUSED_DOMAIN, TensorSink
+from spladekit.model.stride import pad_width
 
 __all__ = [
     "ACTIVATIONS",
@@ -291,9 +292,10 @@ def encoder_layer(
 ) -> str:
     """One post-LN transformer layer (BERT's and DistilBERT's).
 
-    ``x = LN(attention(x) + x); x = LN(down(act(up(x))) + x)``. *names* gives the checkpoint
-    name of each part (``q k v o attention_norm up down output_norm``); *fetch* reads a tensor;
-    *mask* is :func:`attention_mask`'s.
+    ``x = LN(attention(x) + x); x = LN(down(act(up(x))) + x)``, the feed-forward inner width
+    padded where its rows would alias in cache (:mod:`spladekit.model.stride`, the same
+    numbers). *names* gives the checkpoint name of each part (``q k v o attention_norm up
+    down output_norm``); *fetch* reads a tensor; *mask* is :func:`attention_mask`'s.
     """
     weights = {
         f"{part}.{kind}": fetch(f"{names[part]}.{kind}")
@@ -307,10 +309,18 @@ def encoder_layer(
     residual = g.op("Add", [attended, x], norm)
     x = layer_norm(g, residual, fetch(f"{norm}.weight"), fetch(f"{norm}.bias"), eps, norm)
     up, down, norm = names["up"], names["down"], names["output_norm"]
-    inner = activation(g, linear(g, x, fetch(f"{up}.weight"), fetch(f"{up}.bias"), up), act, up)
-    out = linear(g, inner, fetch(f"{down}.weight"), fetch(f"{down}.bias"), down)
+    w_up, b_up, w_down = _feed_forward(fetch, up, down)
+    inner = activation(g, linear(g, x, w_up, b_up, up), act, up)
+    out = linear(g, inner, w_down, fetch(f"{down}.bias"), down)
     residual = g.op("Add", [out, x], norm)
     return layer_norm(g, residual, fetch(f"{norm}.weight"), fetch(f"{norm}.bias"), eps, norm)
+
+
+def _feed_forward(
+    fetch: Callable[[str], npt.NDArray[np.float32]], up: str, down: str
+) -> tuple[npt.NDArray[np.float32], npt.NDArray[np.float32], npt.NDArray[np.float32]]:
+    """The up weight and bias and the down weight, widened where rows would alias (stride)."""
+    return pad_width(fetch(f"{up}.weight"), fetch(f"{up}.bias"), fetch(f"{down}.weight"))
 
 
 def _fused_layer(
@@ -333,8 +343,9 @@ def _fused_layer(
         g, attended, x, bias, fetch(f"{norm}.weight"), fetch(f"{norm}.bias"), eps, norm
     )
     up, down, norm = names["up"], names["down"], names["output_norm"]
-    inner = linear_activation(g, x, fetch(f"{up}.weight"), fetch(f"{up}.bias"), act, up)
-    w = g.tensor(f"{down}.weight", np.ascontiguousarray(fetch(f"{down}.weight").T))
+    w_up, b_up, w_down = _feed_forward(fetch, up, down)
+    inner = linear_activation(g, x, w_up, b_up, act, up)
+    w = g.tensor(f"{down}.weight", np.ascontiguousarray(w_down.T))
     out = g.op("MatMul", [inner, w], down)
     bias = g.tensor(f"{down}.bias", fetch(f"{down}.bias"))
     return skip_layer_norm(
