@@ -26,7 +26,7 @@ from spladekit.pipeline.run import POOLED_OUTPUT, MaskedLMSession
 
 from support.tiny_checkpoint import HIDDEN as BERT_HIDDEN
 from support.tiny_checkpoint import bert_weights, write_checkpoint
-from support.tiny_model import tiny_vocab, write_model_folder
+from support.tiny_model import erf_gelu_nodes, tiny_vocab, write_model_folder
 
 HIDDEN, WIDE = 8, 1024
 
@@ -67,20 +67,13 @@ def _layer(activation: str = "erf", *, also_output: bool = False) -> onnx.ModelP
     nodes = [
         helper.make_node("MatMul", ["x", "w1"], ["mm"]),
         helper.make_node("Add", ["mm", "b1"], ["up"]),
-        constant("sqrt2", math.sqrt(2.0)),
         constant("one", 1.0),
         constant("half", 0.5),
         constant("c", 0.044715),
         constant("s", math.sqrt(2 / math.pi)),
     ]
     if activation == "erf":
-        nodes += [
-            helper.make_node("Div", ["up", "sqrt2"], ["d"]),
-            helper.make_node("Erf", ["d"], ["e"]),
-            helper.make_node("Add", ["e", "one"], ["e1"]),
-            helper.make_node("Mul", ["up", "e1"], ["m"]),
-            helper.make_node("Mul", ["m", "half"], ["act"]),
-        ]
+        nodes += erf_gelu_nodes("up", "act")
     elif activation == "tanh":  # 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3)))
         nodes += [
             helper.make_node("Pow", ["up", "three"], ["cube"]),

@@ -60,6 +60,22 @@ def build_tokenizer(vocab: list[str]) -> Tokenizer:
     return tokenizer
 
 
+def erf_gelu_nodes(x: str, out: str) -> list[onnx.NodeProto]:
+    """``out = 0.5 x (1 + erf(x / √2))`` as a torch export writes it, constants as nodes."""
+    nodes = []
+    for name, value in (("sqrt2", np.sqrt(2.0)), ("one", 1.0), ("half", 0.5)):
+        scalar = numpy_helper.from_array(np.array(value, dtype=np.float32))
+        nodes.append(helper.make_node("Constant", [], [f"{out}/{name}"], value=scalar))
+    return [
+        *nodes,
+        helper.make_node("Div", [x, f"{out}/sqrt2"], [f"{out}/div"]),
+        helper.make_node("Erf", [f"{out}/div"], [f"{out}/erf"]),
+        helper.make_node("Add", [f"{out}/erf", f"{out}/one"], [f"{out}/one_plus"]),
+        helper.make_node("Mul", [x, f"{out}/one_plus"], [f"{out}/mul"]),
+        helper.make_node("Mul", [f"{out}/mul", f"{out}/half"], [out]),
+    ]
+
+
 def build_onnx_model(
     vocab_size: int,
     *,
@@ -133,17 +149,10 @@ def build_onnx_model(
             numpy_helper.from_array(rng.normal(0, 0.1, (ffn, hidden)).astype(np.float32), "W_dn"),
             numpy_helper.from_array(rng.normal(0, 0.1, hidden).astype(np.float32), "b_dn"),
         ]
-        for name, value in (("sqrt2", np.sqrt(2.0)), ("one_f", 1.0), ("half", 0.5)):
-            scalar = numpy_helper.from_array(np.array(value, dtype=np.float32))
-            nodes.append(helper.make_node("Constant", [], [name], value=scalar))
         nodes += [
             helper.make_node("MatMul", ["ht", "W_up"], ["up_mm"]),
             helper.make_node("Add", ["b_up", "up_mm"], ["up"]),
-            helper.make_node("Div", ["up", "sqrt2"], ["up_div"]),
-            helper.make_node("Erf", ["up_div"], ["up_erf"]),
-            helper.make_node("Add", ["up_erf", "one_f"], ["up_one"]),
-            helper.make_node("Mul", ["up", "up_one"], ["up_mul"]),
-            helper.make_node("Mul", ["up_mul", "half"], ["gelu"]),
+            *erf_gelu_nodes("up", "gelu"),
             helper.make_node("MatMul", ["gelu", "W_dn"], ["dn_mm"]),
             helper.make_node("Add", ["dn_mm", "b_dn"], ["dn"]),
             helper.make_node("Add", ["dn", "ht"], ["hf"]),
