@@ -44,6 +44,11 @@ def assert_close(fused: SpladeEncoder, exact: SpladeEncoder) -> None:
         assert worst <= TOLERANCE
 
 
+def op_types(encoder: SpladeEncoder) -> set[str]:
+    model = onnx.load(str(encoder._documents.session.path), load_external_data=False)
+    return {node.op_type for node in model.graph.node}
+
+
 def graph_ops(encoder: SpladeEncoder) -> dict[str, int]:
     path = encoder._documents.session.path
     return fused_ops(onnx.load(str(path), load_external_data=False))
@@ -59,7 +64,9 @@ def test_fused_vectors_are_within_tolerance_of_the_exact_graph(
     exact = SpladeEncoder(folder, long_documents="truncate")
     fused = SpladeEncoder(folder, long_documents="truncate", optimize="fused")
     ops = graph_ops(fused)
-    assert ops["SkipLayerNormalization"] > 0
+    assert ops["BiasGelu"] > 0
+    # Left out as slower than Add + Add + LayerNormalization (spladekit.pipeline.run).
+    assert "SkipLayerNormalization" not in op_types(fused)
     assert not any(graph_ops(exact).values())
     if name != "splade-tiny-onnx":  # built graphs emit Attention; the optimizer may not match it
         assert ops["Attention"] == 2
@@ -137,4 +144,4 @@ def test_the_optimizer_fuses_attention_behind_a_one_step_unsqueeze_mask(
     fuse.fuse_graph(exact, tmp_path / "fused")
     ops = fused_ops(onnx.load(str(tmp_path / "fused" / "model.onnx"), load_external_data=False))
     assert ops["Attention"] == 2
-    assert ops["SkipLayerNormalization"] >= 4
+    assert ops["BiasGelu"] == 3  # two layers and the MLM head's transform

@@ -40,8 +40,9 @@ logger = logging.getLogger(__name__)
 #: Bump when the rewrite (or the entry layout) changes, so every cache entry is prepared again.
 #: 2: entries carry a manifest (spladekit.model.manifest). Variants (fused, int8 and how) are
 #: keyed apart by variant_key, which leaves the exact fp32 key as it was. 3: feed-forward
-#: layers padded to a stride that does not alias (spladekit.model.stride).
-PREPARE_VERSION = 3
+#: layers padded to a stride that does not alias (spladekit.model.stride). 4: fused copies
+#: keep Add + Add + LayerNormalization (no SkipLayerNormalization).
+PREPARE_VERSION = 4
 
 
 class NotPreparableError(ModelFormatError):

@@ -37,8 +37,9 @@ logger = logging.getLogger(__name__)
 
 #: Bump when built graphs (or the entry layout) change, so every cache entry is built again.
 #: 2: entries carry a manifest (spladekit.model.manifest). 3: feed-forward layers padded
-#: to a stride that does not alias (spladekit.model.stride).
-BUILD_VERSION = 3
+#: to a stride that does not alias (spladekit.model.stride). 4: fused graphs keep Add + Add +
+#: LayerNormalization (no SkipLayerNormalization).
+BUILD_VERSION = 4
 #: The architectures spladekit builds (config.json ``architectures``) → family module.
 ARCHITECTURES = {
     "BertForMaskedLM": "bert",

@@ -6,9 +6,11 @@ exact Hugging Face math. An exact emitter writes standard ONNX ops in the node p
 export has (``MatMul`` + ``Add`` projections, ``Reshape`` / ``Transpose`` heads, erf GELU, an
 additive mask); a fused one (``Emitter(fused=True)``, ``optimize="fused"``) writes ONNX
 Runtime's fused CPU kernels instead (:data:`~spladekit.model.graph.FUSED_DOMAIN`): ``Attention`` (one packed Q/K/V
-projection, masked softmax and context in one op), ``SkipLayerNormalization`` (bias, residual
-and layer norm in one pass) and ``BiasGelu`` / ``FastGelu`` (bias and activation in one pass).
-The same numbers up to float rounding (tests/model/build/test_fused.py: within 1e-4).
+projection, masked softmax and context in one op) and ``BiasGelu`` / ``FastGelu`` (bias and
+activation in one pass). The bias, residual and layer norm stay ``Add`` + ``Add`` +
+``LayerNormalization``: ONNX Runtime's ``SkipLayerNormalization`` is slower on the CPU
+(:data:`~spladekit.pipeline.run.DISABLED_FUSIONS`). The same numbers up to float rounding
+(tests/model/build/test_fused.py: within 1e-4).
 """
 
 from __future__ import annotations
@@ -40,7 +42,6 @@ __all__ = [
     "linear",
     "linear_activation",
     "self_attention",
-    "skip_layer_norm",
 ]
 
 #: Opset of built graphs: LayerNormalization is standard from 17.
@@ -224,11 +225,10 @@ def fused_attention(
     heads: int,
     names: dict[str, str],
 ) -> str:
-    """Self-attention as one ``Attention`` op, then the output projection without its bias.
+    """Self-attention as one ``Attention`` op, then the output projection.
 
     The q, k and v weights are packed into one (hidden, 3·hidden) matrix, so the three
     projections are one GEMM; padding gets float32's lowest score, as in the exact graph.
-    The output projection's bias is left to the :func:`skip_layer_norm` that follows.
     """
     hidden = weights["q.weight"].shape[0]
     if hidden % heads:
@@ -250,33 +250,7 @@ def fused_attention(
         num_heads=heads,
         mask_filter_value=_MASKED,
     )
-    output = g.tensor(f"{names['o']}.weight", np.ascontiguousarray(weights["o.weight"].T))
-    return g.op("MatMul", [attended, output], names["o"])
-
-
-def skip_layer_norm(
-    g: Emitter,
-    x: str,
-    residual: str,
-    bias: str,
-    weight: npt.NDArray[np.float32],
-    beta: npt.NDArray[np.float32],
-    eps: float,
-    name: str,
-) -> str:
-    """``LayerNorm(x + bias + residual)`` in one ``SkipLayerNormalization`` pass.
-
-    *x* is a projection's output before its *bias* (the name of a stored tensor).
-    """
-    gamma = g.tensor(f"{name}.weight", weight)
-    shift = g.tensor(f"{name}.bias", beta)
-    return g.op(
-        "SkipLayerNormalization",
-        [x, residual, gamma, shift, bias],
-        name,
-        domain=FUSED_DOMAIN,
-        epsilon=eps,
-    )
+    return linear(g, attended, weights["o.weight"], weights["o.bias"], names["o"])
 
 
 def encoder_layer(
@@ -302,15 +276,14 @@ def encoder_layer(
         for part in ("q", "k", "v", "o")
         for kind in ("weight", "bias")
     }
-    if g.fused:
-        return _fused_layer(g, x, mask, fetch, weights, names, heads=heads, eps=eps, act=act)
-    attended = self_attention(g, x, mask, weights, heads=heads, names=names)
+    attend = fused_attention if g.fused else self_attention
+    attended = attend(g, x, mask, weights, heads=heads, names=names)
     norm = names["attention_norm"]
     residual = g.op("Add", [attended, x], norm)
     x = layer_norm(g, residual, fetch(f"{norm}.weight"), fetch(f"{norm}.bias"), eps, norm)
     up, down, norm = names["up"], names["down"], names["output_norm"]
     w_up, b_up, w_down = _feed_forward(fetch, up, down)
-    inner = activation(g, linear(g, x, w_up, b_up, up), act, up)
+    inner = linear_activation(g, x, w_up, b_up, act, up)
     out = linear(g, inner, w_down, fetch(f"{down}.bias"), down)
     residual = g.op("Add", [out, x], norm)
     return layer_norm(g, residual, fetch(f"{norm}.weight"), fetch(f"{norm}.bias"), eps, norm)
@@ -321,33 +294,3 @@ def _feed_forward(
 ) -> tuple[npt.NDArray[np.float32], npt.NDArray[np.float32], npt.NDArray[np.float32]]:
     """The up weight and bias and the down weight, widened where rows would alias (stride)."""
     return pad_width(fetch(f"{up}.weight"), fetch(f"{up}.bias"), fetch(f"{down}.weight"))
-
-
-def _fused_layer(
-    g: Emitter,
-    x: str,
-    mask: str,
-    fetch: Callable[[str], npt.NDArray[np.float32]],
-    weights: dict[str, npt.NDArray[np.float32]],
-    names: dict[str, str],
-    *,
-    heads: int,
-    eps: float,
-    act: str,
-) -> str:
-    """:func:`encoder_layer` on fused kernels: Attention, two SkipLayerNormalizations."""
-    attended = fused_attention(g, x, mask, weights, heads=heads, names=names)
-    norm = names["attention_norm"]
-    bias = g.tensor(f"{names['o']}.bias", weights["o.bias"])
-    x = skip_layer_norm(
-        g, attended, x, bias, fetch(f"{norm}.weight"), fetch(f"{norm}.bias"), eps, norm
-    )
-    up, down, norm = names["up"], names["down"], names["output_norm"]
-    w_up, b_up, w_down = _feed_forward(fetch, up, down)
-    inner = linear_activation(g, x, w_up, b_up, act, up)
-    w = g.tensor(f"{down}.weight", np.ascontiguousarray(w_down.T))
-    out = g.op("MatMul", [inner, w], down)
-    bias = g.tensor(f"{down}.bias", fetch(f"{down}.bias"))
-    return skip_layer_norm(
-        g, out, x, bias, fetch(f"{norm}.weight"), fetch(f"{norm}.bias"), eps, norm
-    )
