@@ -44,14 +44,16 @@ def assert_close(fused: SpladeEncoder, exact: SpladeEncoder) -> None:
         assert worst <= TOLERANCE
 
 
+def running_graph(encoder: SpladeEncoder) -> onnx.ModelProto:
+    return onnx.load(str(encoder._documents.session.path), load_external_data=False)
+
+
 def op_types(encoder: SpladeEncoder) -> set[str]:
-    model = onnx.load(str(encoder._documents.session.path), load_external_data=False)
-    return {node.op_type for node in model.graph.node}
+    return {node.op_type for node in running_graph(encoder).graph.node}
 
 
 def graph_ops(encoder: SpladeEncoder) -> dict[str, int]:
-    path = encoder._documents.session.path
-    return fused_ops(onnx.load(str(path), load_external_data=False))
+    return fused_ops(running_graph(encoder))
 
 
 @pytest.mark.parametrize(

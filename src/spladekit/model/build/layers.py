@@ -10,7 +10,7 @@ projection, masked softmax and context in one op) and ``BiasGelu`` / ``FastGelu`
 activation in one pass). The bias, residual and layer norm stay ``Add`` + ``Add`` +
 ``LayerNormalization``: ONNX Runtime's ``SkipLayerNormalization`` is slower on the CPU
 (:data:`~spladekit.pipeline.run.DISABLED_FUSIONS`). The same numbers up to float rounding
-(tests/model/build/test_fused.py: within 1e-4).
+(tests/model/test_fuse.py: within 1e-4).
 """
 
 from __future__ import annotations
