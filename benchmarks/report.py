@@ -105,11 +105,13 @@ def table(r: dict[str, Any]) -> str:
     if quality:
         res = quality["results"]
         chosen = res.get(quality["default"], {})
+        built = quality.get("built_results", {}).get(quality["default"])
         lines.append(
             f"- int8 ranking quality (benchmarks/int8_quality.py, real splade-tiny, SciFact test): "
             f"nDCG@10 fp32 {res['fp32']['nDCG@10']:.4f}, int8 ({quality['default']}, the default) "
             f"{chosen.get('nDCG@10', float('nan')):.4f}: Δ {chosen.get('delta_nDCG@10', float('nan')):+.4f}"
-            f" (CPU {quality.get('flags', 'not recorded')})"
+            + (f"; built from safetensors Δ {built['delta_nDCG@10']:+.4f}" if built else "")
+            + f" (CPU {quality.get('flags', 'not recorded')})"
         )
     prep = ", ".join(
         f"{name} {p.get('seconds', 0):.1f} s"

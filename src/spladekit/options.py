@@ -253,7 +253,7 @@ class EncoderOptions(TypedDict, total=False):
         Quantize | None,
         Option(
             None,
-            "'int8': a dynamically quantized copy (faster, close to fp32)",
+            "'int8': a dynamically quantized copy of the fused graph (faster, close to fp32)",
             _one_of(None, "int8"),
         ),
     ]

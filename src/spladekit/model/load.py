@@ -1,9 +1,10 @@
 """Load: located files → the runnable pieces an encoder needs, for documents and for queries.
 
 One decision lives here: which graph a session runs. For an export: the prepared copy
-(default), its fused copy (``optimize="fused"``), the int8 copy of either, or the model as
-exported (``optimize=False``, or when it cannot be prepared). For safetensors weights: the
-graph built from them (exact or fused), or its int8 copy.
+(default), its fused copy (``optimize="fused"``), the int8 copy of the fused one
+(``quantize="int8"``), or the model as exported (``optimize=False``, or when it cannot be
+prepared). For safetensors weights: the graph built from them (exact or fused), or the int8
+copy of the fused one.
 """
 
 from __future__ import annotations
@@ -61,13 +62,13 @@ def runnable_graph(source: Path, *, optimize: Optimize, quantize: Quantize | Non
     """The ONNX file a session should run for the export *source*.
 
     The prepared copy when *optimize* (the default) or *quantize* (fused when *optimize* is
-    ``"fused"``); the export itself when neither, or — with a warning — when an fp32 copy
+    ``"fused"`` and for int8: :func:`~spladekit.model.variant.is_fused`); the export itself when neither, or — with a warning — when an fp32 copy
     cannot be prepared.
     """
     if not optimize and quantize is None:
         return source
     try:
-        return prepare_model(source, quantize=quantize, fused=is_fused(optimize))
+        return prepare_model(source, quantize=quantize, fused=is_fused(optimize, quantize))
     except (NotPreparableError, OSError) as error:  # OSError: the cache cannot be written
         if quantize is not None:
             raise
@@ -91,7 +92,7 @@ def _graph(files: ModelFiles, settings: EncoderOptions) -> tuple[Path, Path]:
         files.config,
         files.model,
         quantize=settings["quantize"],
-        fused=is_fused(settings["optimize"]),
+        fused=is_fused(settings["optimize"], settings["quantize"]),
     )
     return graph, graph
 

@@ -14,7 +14,8 @@ Weights move to a side file (``model.onnx.data``) that ONNX Runtime memory-maps,
 does not hold a second copy of them. ``fused=True`` (``optimize="fused"``) then puts in ONNX
 Runtime's fused transformer kernels (:mod:`spladekit.model.fuse`), and ``quantize="int8"``
 applies ONNX Runtime's dynamic int8 quantization to the exact or fused copy
-(:mod:`spladekit.model.quantize`).
+(:mod:`spladekit.model.quantize`; an encoder asks for the fused one:
+:func:`spladekit.model.variant.is_fused`).
 
 Prepared models live in ``$SPLADEKIT_CACHE`` (default ``~/.cache/spladekit/prepared``), keyed
 by the source file's path, size, modification time, a fingerprint of its bytes and the variant

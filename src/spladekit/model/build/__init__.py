@@ -8,7 +8,8 @@ aligned side file as they are read. No torch, no pickle: ``pytorch_model.bin`` i
 
 ``fused=True`` (``optimize="fused"``) emits ONNX Runtime's fused transformer kernels instead of
 standard ops (:mod:`.layers`); ``quantize="int8"`` quantizes the exact or the fused graph
-(:mod:`spladekit.model.quantize`).
+(:mod:`spladekit.model.quantize`; an encoder asks for the fused one:
+:func:`spladekit.model.variant.is_fused`).
 
 Built graphs live in ``$SPLADEKIT_CACHE/built`` keyed by the checkpoint's content (the sha256
 of its config.json and weight files, which a Hugging Face cache blob already carries in its
