@@ -33,7 +33,7 @@ sys.path.insert(0, str(BENCH.parent / "src"))
 from base_checkpoint import build_checkpoint  # noqa: E402
 from build_model import build_folder  # noqa: E402
 from corpus import sample_queries  # noqa: E402
-from spladekit.pipeline.run import DISABLED_FUSIONS  # noqa: E402
+from spladekit.pipeline.run import ort_session  # noqa: E402
 
 RESULTS = BENCH / "results"
 
@@ -43,7 +43,7 @@ def session(path: Path, *, spladekit: bool = True, **levers: Any) -> Any:
     import onnxruntime as ort
 
     options = ort.SessionOptions()
-    if spladekit:  # as spladekit.pipeline.run.MaskedLMSession sets them (and DISABLED_FUSIONS)
+    if spladekit:  # as spladekit.pipeline.run.MaskedLMSession sets them
         options.intra_op_num_threads = levers.get("threads", 2)
         options.inter_op_num_threads = 1
         options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
@@ -52,10 +52,9 @@ def session(path: Path, *, spladekit: bool = True, **levers: Any) -> Any:
         options.enable_cpu_mem_arena = levers.get("arena", True)
         if not levers.get("spinning", True):
             options.add_session_config_entry("session.intra_op.allow_spinning", "0")
-    disabled = list(DISABLED_FUSIONS) if spladekit else []
-    return ort.InferenceSession(
-        str(path), options, providers=["CPUExecutionProvider"], disabled_optimizers=disabled
-    )
+    if spladekit:
+        return ort_session(path, options, ["CPUExecutionProvider"])
+    return ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
 
 
 def runner(path: Path, *, bind: bool = False, **levers: Any) -> Callable[[np.ndarray], None]:

@@ -36,7 +36,7 @@ import onnx
 from onnx import helper, numpy_helper
 
 from spladekit.model import graph
-from spladekit.pipeline.run import DISABLED_FUSIONS, POOLED_OUTPUT
+from spladekit.pipeline.run import POOLED_OUTPUT, ort_session
 
 __all__ = ["FUSED_OPS", "TOLERANCE", "fuse_graph", "fused_ops", "split_unsqueezes"]
 
@@ -181,8 +181,8 @@ def _write(model: onnx.ModelProto, folder: Path) -> None:
 def _difference(exact: Path, fused: Path) -> float:
     """Max |Δ| of ``relu(pooled_logits)`` between the two graphs on a padded probe batch.
 
-    Both run with the session fusions spladekit's own session leaves out left out here too,
-    so the check sees the graphs as they will run.
+    Both run in spladekit's kind of session (:func:`~spladekit.pipeline.run.ort_session`), so
+    the check sees the graphs as they will run.
     """
     import onnxruntime as ort
 
@@ -190,12 +190,7 @@ def _difference(exact: Path, fused: Path) -> float:
     options.intra_op_num_threads = 1
     outputs = []
     for path in (exact, fused):
-        session = ort.InferenceSession(
-            str(path),
-            options,
-            providers=["CPUExecutionProvider"],
-            disabled_optimizers=list(DISABLED_FUSIONS),
-        )
+        session = ort_session(path, options, ["CPUExecutionProvider"])
         outputs.append(session.run([POOLED_OUTPUT], _probe(session))[0])
         del session
     return float(np.abs(np.maximum(outputs[0], 0) - np.maximum(outputs[1], 0)).max())

@@ -62,8 +62,8 @@ def runnable_graph(source: Path, *, optimize: Optimize, quantize: Quantize | Non
     """The ONNX file a session should run for the export *source*.
 
     The prepared copy when *optimize* (the default) or *quantize* (fused when *optimize* is
-    ``"fused"`` and for int8: :func:`~spladekit.model.variant.is_fused`); the export itself when neither, or — with a warning — when an fp32 copy
-    cannot be prepared.
+    ``"fused"``, and for int8: :func:`~spladekit.model.variant.is_fused`); the export itself
+    when neither, or — with a warning — when an fp32 copy cannot be prepared.
     """
     if not optimize and quantize is None:
         return source

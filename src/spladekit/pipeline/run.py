@@ -21,7 +21,14 @@ from spladekit.errors import InferenceError, InputError, ModelFormatError
 from spladekit.options import Providers
 from spladekit.pipeline.pool import masked_max
 
-__all__ = ["DISABLED_FUSIONS", "ORT_ERRORS", "POOLED_OUTPUT", "MaskedLMSession", "available_cpus"]
+__all__ = [
+    "DISABLED_FUSIONS",
+    "ORT_ERRORS",
+    "POOLED_OUTPUT",
+    "MaskedLMSession",
+    "available_cpus",
+    "ort_session",
+]
 
 #: The output of a graph that pools inside the model: (batch, vocab) max over real tokens.
 POOLED_OUTPUT = "pooled_logits"
@@ -42,6 +49,16 @@ _DTYPES = {"tensor(int64)": np.int64, "tensor(int32)": np.int32}
 #: ~6 % faster per query and ~7 % per document batch (paired, alternating). The exact fp32
 #: graph never gets the fusion (its bias adds stay apart), so its vectors are unchanged.
 DISABLED_FUSIONS = ("SkipLayerNormFusion",)
+
+
+def ort_session(path: str | Path, options: Any, providers: list[Any]) -> Any:
+    """An ONNX Runtime session on *path* as spladekit runs graphs: without DISABLED_FUSIONS."""
+    return ort.InferenceSession(
+        str(path),
+        sess_options=options,
+        providers=providers,
+        disabled_optimizers=list(DISABLED_FUSIONS),
+    )
 
 
 def available_cpus() -> int:
@@ -106,12 +123,7 @@ class MaskedLMSession:
         # Shapes change with every batch, so a memory pattern keyed by shape is never reused.
         options.enable_mem_pattern = False
         try:
-            return ort.InferenceSession(
-                str(self.path),
-                sess_options=options,
-                providers=providers,
-                disabled_optimizers=list(DISABLED_FUSIONS),
-            )
+            return ort_session(self.path, options, providers)
         except ORT_ERRORS as error:
             msg = f"ONNX Runtime cannot load {self.path}: {error}"
             raise ModelFormatError(msg) from error
