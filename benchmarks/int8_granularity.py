@@ -34,9 +34,13 @@ from build_model import build_folder  # noqa: E402
 from corpus import load_corpus, sample_queries  # noqa: E402
 from levers import session  # noqa: E402
 from machine import cpu_flags, cpu_model  # noqa: E402
+from run import pick_docs  # noqa: E402
 from spladekit.model.prepare import prepare_model  # noqa: E402
 from spladekit.model.quantize import quantize_graph  # noqa: E402
 from spladekit.model.variant import Int8Config  # noqa: E402
+from spladekit.options import resolve_options  # noqa: E402
+from spladekit.pipeline.batch import plan_batches  # noqa: E402
+from spladekit.pipeline.tokenize import TextTokenizer  # noqa: E402
 
 RESULTS = BENCH / "results"
 CONFIGS = {
@@ -45,21 +49,22 @@ CONFIGS = {
 }
 
 
-def feeds(tokenizer: Any, texts: list[str], rows: int) -> list[dict[str, np.ndarray]]:
-    """Length-sorted, right-padded batches of *rows* texts, as spladekit batches them."""
-    encoded = sorted((e.ids for e in tokenizer.encode_batch(texts)), key=len)
-    batches = []
-    for start in range(0, len(encoded), rows):
-        chunk = encoded[start : start + rows]
-        ids = np.zeros((len(chunk), max(map(len, chunk))), dtype=np.int64)
-        mask = np.zeros_like(ids)
-        for row, tokens in enumerate(chunk):
-            ids[row, : len(tokens)] = tokens
-            mask[row, : len(tokens)] = 1
-        batches.append(
-            {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)}
+def feeds(tokenizer: TextTokenizer, texts: list[str], rows: int) -> list[dict[str, np.ndarray]]:
+    """The model inputs spladekit makes of *texts*: its tokenizer and batches, ≤ *rows* each."""
+    defaults = resolve_options({}, "int8_granularity")
+    segments = tokenizer.segment_texts(
+        texts, windows=False, stride=defaults["stride"], offset=0, what="texts"
+    )
+    return [
+        {
+            "input_ids": batch.input_ids,
+            "attention_mask": batch.attention_mask,
+            "token_type_ids": np.zeros_like(batch.input_ids),
+        }
+        for batch in plan_batches(
+            segments.ids, token_budget=defaults["token_budget"], max_rows=rows
         )
-    return batches
+    ]
 
 
 def turns(
@@ -90,11 +95,8 @@ def main() -> None:
     parser.add_argument("--docs", type=int, default=96)
     parser.add_argument("--repeats", type=int, default=3, help="passes over the documents")
     args = parser.parse_args()
-    from tokenizers import Tokenizer
-
     folder = build_folder("base")
-    tokenizer = Tokenizer.from_file(str(folder / "tokenizer.json"))
-    tokenizer.enable_truncation(512)
+    tokenizer = TextTokenizer.from_file(folder / "tokenizer.json", max_length=512)
     fused = prepare_model(folder / "model.onnx", fused=True)
     with tempfile.TemporaryDirectory() as tmp:
         runs = {}
@@ -104,10 +106,7 @@ def main() -> None:
             runs[name] = lambda feed, s=s: s.run(["pooled_logits"], feed)
         queries = feeds(tokenizer, sample_queries(args.queries), 1)
         corpus = load_corpus()
-        picked = (
-            np.linspace(0, len(corpus) - 1, num=min(args.docs, len(corpus))).round().astype(int)
-        )
-        docs = feeds(tokenizer, [corpus[i] for i in picked], 32)
+        docs = feeds(tokenizer, [corpus[i] for i in pick_docs(args.docs)], 32)
         for run in runs.values():  # warm: first runs pack weights and grow the arena
             run(queries[0])
             run(docs[-1])
@@ -115,7 +114,7 @@ def main() -> None:
             "cpu": cpu_model(),
             "flags": cpu_flags(),
             "queries": turns(runs, queries),
-            "documents (batches of 32)": turns(runs, docs * args.repeats),
+            "documents (batches of at most 32)": turns(runs, docs * args.repeats),
         }
     RESULTS.mkdir(exist_ok=True)
     (RESULTS / "int8_granularity.json").write_text(json.dumps(report, indent=2) + "\n")
