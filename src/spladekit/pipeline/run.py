@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 import numpy.typing as npt
@@ -19,6 +19,7 @@ from onnxruntime.capi import onnxruntime_pybind11_state as ort_state
 
 from spladekit.errors import InferenceError, InputError, ModelFormatError
 from spladekit.options import Providers
+from spladekit.pipeline.huge_pages import on_huge_pages
 from spladekit.pipeline.pool import masked_max
 
 __all__ = [
@@ -51,14 +52,31 @@ _DTYPES = {"tensor(int64)": np.int64, "tensor(int32)": np.int32}
 DISABLED_FUSIONS = ("SkipLayerNormFusion",)
 
 
-def ort_session(path: str | Path, options: Any, providers: list[Any]) -> Any:
-    """An ONNX Runtime session on *path* as spladekit runs graphs: without DISABLED_FUSIONS."""
-    return ort.InferenceSession(
-        str(path),
-        sess_options=options,
-        providers=providers,
-        disabled_optimizers=list(DISABLED_FUSIONS),
-    )
+def ort_session(
+    path: str | Path,
+    options: Any,
+    providers: list[Any],
+    *,
+    huge_pages: bool | Literal["now"] = True,
+) -> Any:
+    """An ONNX Runtime session on *path* as spladekit runs graphs.
+
+    Without DISABLED_FUSIONS, and its packed weights moved onto huge pages in the background
+    (:mod:`~spladekit.pipeline.huge_pages`; ``"now"``: before returning, False: not at all —
+    both only to measure that lever).
+    """
+
+    def make() -> Any:
+        return ort.InferenceSession(
+            str(path),
+            sess_options=options,
+            providers=providers,
+            disabled_optimizers=list(DISABLED_FUSIONS),
+        )
+
+    if not huge_pages:
+        return make()
+    return on_huge_pages(make, background=huge_pages != "now")
 
 
 def available_cpus() -> int:

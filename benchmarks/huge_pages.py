@@ -1,0 +1,103 @@
+"""Packed weights on 2 MiB pages or on 4 KiB pages: what spladekit.pipeline.huge_pages gains.
+
+    flock /work/bench.lock python benchmarks/huge_pages.py [--queries 300] [--repeats 2]
+
+The benchmark's BERT-base model as spladekit runs it: the exact prepared graph (fp32), its
+fused copy and the int8 copy (``spladekit.model.variant.INT8``). For each, one process holds
+two sessions made by ``spladekit.pipeline.run.ort_session``, one with ``huge_pages=False``
+and one with ``huge_pages="now"`` (moved before timing starts), and they take turns query by
+query and batch by batch, the order flipping each time (the method and its reasons:
+benchmarks/int8_granularity.py); each time is compared with the other session's on the same
+input a moment apart, and the median of those ratios is reported, with the MiB on huge pages.
+Idle threads do not spin (two spinning pools in one process take each other's cores).
+Writes benchmarks/results/huge_pages.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import sys
+from pathlib import Path
+from typing import Any
+
+BENCH = Path(__file__).resolve().parent
+sys.path.insert(0, str(BENCH))
+sys.path.insert(0, str(BENCH.parent / "src"))
+
+from build_model import build_folder  # noqa: E402
+from corpus import load_corpus, sample_queries  # noqa: E402
+from int8_granularity import feeds, turns  # noqa: E402
+from machine import cpu_flags, cpu_model  # noqa: E402
+from run import pick_docs  # noqa: E402
+from spladekit.model.prepare import prepare_model  # noqa: E402
+from spladekit.pipeline.run import POOLED_OUTPUT, ort_session  # noqa: E402
+from spladekit.pipeline.tokenize import TextTokenizer  # noqa: E402
+
+RESULTS = BENCH / "results"
+
+
+def huge_mib() -> int:
+    """This process's anonymous memory on transparent huge pages (MiB)."""
+    text = Path("/proc/self/smaps_rollup").read_text()
+    return int(re.search(r"AnonHugePages:\s+(\d+)", text).group(1)) // 1024  # type: ignore[union-attr]
+
+
+def session(path: Path, huge_pages: bool | str) -> Any:
+    import onnxruntime as ort
+
+    options = ort.SessionOptions()  # as spladekit.pipeline.run.MaskedLMSession sets them
+    options.intra_op_num_threads = 2
+    options.inter_op_num_threads = 1
+    options.enable_mem_pattern = False
+    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+    return ort_session(path, options, ["CPUExecutionProvider"], huge_pages=huge_pages)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--queries", type=int, default=300)
+    parser.add_argument("--docs", type=int, default=96)
+    parser.add_argument("--repeats", type=int, default=2, help="passes over the documents")
+    args = parser.parse_args()
+    folder = build_folder("base")
+    tokenizer = TextTokenizer.from_file(folder / "tokenizer.json", max_length=512)
+    queries = feeds(tokenizer, sample_queries(args.queries), 1)
+    corpus = load_corpus()
+    docs = feeds(tokenizer, [corpus[i] for i in pick_docs(args.docs)], 32)
+    graphs = {
+        "fp32 (exact)": prepare_model(folder / "model.onnx"),
+        "fp32 fused": prepare_model(folder / "model.onnx", fused=True),
+        "int8": prepare_model(folder / "model.onnx", quantize="int8"),
+    }
+    report: dict[str, Any] = {"cpu": cpu_model(), "flags": cpu_flags()}
+    for name, path in graphs.items():
+        plain = session(path, False)
+        names = {i.name for i in plain.get_inputs()}
+        before = huge_mib()
+        huge = session(path, "now")
+        moved = huge_mib() - before
+        runs = {
+            "4 KiB pages": lambda f, s=plain: s.run([POOLED_OUTPUT], f),
+            "huge pages": lambda f, s=huge: s.run([POOLED_OUTPUT], f),
+        }
+        q = [{k: v for k, v in f.items() if k in names} for f in queries]
+        d = [{k: v for k, v in f.items() if k in names} for f in docs]
+        for run in runs.values():  # warm: the first runs grow the arena
+            run(q[0])
+            run(d[-1])
+        report[name] = {
+            "huge_pages_mib": moved,
+            "queries": turns(runs, q),
+            "documents (batches of at most 32)": turns(runs, d * args.repeats),
+        }
+        print(name, json.dumps(report[name]), file=sys.stderr, flush=True)
+        del plain, huge, runs
+    RESULTS.mkdir(exist_ok=True)
+    (RESULTS / "huge_pages.json").write_text(json.dumps(report, indent=2) + "\n")
+    print(json.dumps(report, indent=2))
+
+
+if __name__ == "__main__":
+    main()
