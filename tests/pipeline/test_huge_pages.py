@@ -75,7 +75,7 @@ def test_collapse_moves_memory_and_keeps_its_bytes() -> None:
 def test_on_huge_pages_moves_what_make_allocated(background: bool) -> None:
     made = on_huge_pages(lambda: _buffer(8 * HUGE_PAGE), background=background)
     for thread in threading.enumerate():
-        if thread.name == "spladekit-huge-pages":
+        if thread.name == huge_pages.THREAD_NAME:
             thread.join()
     buffer, address = made
     assert _mapping_huge_kib(address) * 1024 >= 6 * HUGE_PAGE

@@ -25,13 +25,22 @@ import threading
 from collections.abc import Callable
 from typing import TypeVar
 
-__all__ = ["HUGE_PAGE", "anonymous_ranges", "collapse", "new_ranges", "on_huge_pages"]
+__all__ = [
+    "HUGE_PAGE",
+    "THREAD_NAME",
+    "anonymous_ranges",
+    "collapse",
+    "new_ranges",
+    "on_huge_pages",
+]
 
 T = TypeVar("T")
 Range = tuple[int, int]
 
 #: The x86-64 / arm64 (4 KiB base) transparent huge page size.
 HUGE_PAGE = 2 << 20
+#: The background thread that moves the memory (a benchmark joins it before timing).
+THREAD_NAME = "spladekit-huge-pages"
 _MADV_HUGEPAGE = 14
 _MADV_COLLAPSE = 25
 _MAPS = "/proc/self/maps"
@@ -112,6 +121,7 @@ def on_huge_pages(make: Callable[[], T], *, background: bool = True) -> T:
     if not background:
         _collapse_quietly(ranges)
     elif ranges:
-        name = "spladekit-huge-pages"
-        threading.Thread(target=_collapse_quietly, args=(ranges,), name=name, daemon=True).start()
+        mover = threading.Thread(target=_collapse_quietly, args=(ranges,), name=THREAD_NAME)
+        mover.daemon = True
+        mover.start()
     return made
