@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import re
 import sys
 from pathlib import Path
 from typing import Any
@@ -29,19 +28,13 @@ sys.path.insert(0, str(BENCH.parent / "src"))
 from build_model import build_folder  # noqa: E402
 from corpus import load_corpus, sample_queries  # noqa: E402
 from int8_granularity import feeds, turns  # noqa: E402
-from machine import cpu_flags, cpu_model  # noqa: E402
+from machine import cpu_flags, cpu_model, huge_mib  # noqa: E402
 from run import pick_docs  # noqa: E402
 from spladekit.model.prepare import prepare_model  # noqa: E402
 from spladekit.pipeline.run import POOLED_OUTPUT, ort_session  # noqa: E402
 from spladekit.pipeline.tokenize import TextTokenizer  # noqa: E402
 
 RESULTS = BENCH / "results"
-
-
-def huge_mib() -> int:
-    """This process's anonymous memory on transparent huge pages (MiB)."""
-    text = Path("/proc/self/smaps_rollup").read_text()
-    return int(re.search(r"AnonHugePages:\s+(\d+)", text).group(1)) // 1024  # type: ignore[union-attr]
 
 
 def session(path: Path, huge_pages: bool | str) -> Any:

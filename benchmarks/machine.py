@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import platform
+import re
 import resource
 from pathlib import Path
 
@@ -62,3 +63,11 @@ def peak_rss_mb() -> float:
     except OSError:
         pass
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # no /proc: KiB on Linux
+
+
+def huge_mib() -> int:
+    """This process's anonymous memory on transparent huge pages (MiB; 0 off Linux)."""
+    if not Path("/proc/self/smaps_rollup").exists():
+        return 0
+    text = Path("/proc/self/smaps_rollup").read_text()
+    return int(re.search(r"AnonHugePages:\s+(\d+)", text).group(1)) // 1024  # type: ignore[union-attr]
