@@ -16,7 +16,9 @@ without it, paired on the BERT-base benchmark model), and ``Attention`` fuses fr
 Pattern matching is the optimizer's, so every fused graph is checked before it is kept: both
 graphs run a probe batch, and unless the fused one's vector weights are within
 :data:`TOLERANCE` of the exact one's, the exact graph is written instead (with a warning).
-The optimizer reads the additive mask only as two ``Unsqueeze`` steps (``mask[:, None, None,
+The prepared copy runs q, k and v as one MatMul (:mod:`spladekit.model.pack`), a pattern the
+optimizer does not know, so they are split back into three first. The optimizer reads the
+additive mask only as two ``Unsqueeze`` steps (``mask[:, None, None,
 :]`` as torch writes it); an export that unsqueezes both axes at once (one ``Unsqueeze``, axes
 ``[1, 2]``) is first rewritten to two — the same tensor — so its attention fuses too.
 ``EmbedLayerNormalization`` is left out: ONNX Runtime 1.32 aborts the process running it on
@@ -36,6 +38,7 @@ import onnx
 from onnx import helper, numpy_helper
 
 from spladekit.model import graph
+from spladekit.model.pack import unpack_projections
 from spladekit.pipeline.run import POOLED_OUTPUT, ort_session
 
 __all__ = ["FUSED_OPS", "TOLERANCE", "fuse_graph", "fused_ops", "split_unsqueezes"]
@@ -123,6 +126,7 @@ def _optimize(model: onnx.ModelProto) -> onnx.ModelProto:
     from onnxruntime.transformers.fusion_options import FusionOptions
     from onnxruntime.transformers.optimizer import optimize_model
 
+    unpack_projections(model)  # the optimizer matches q, k and v as three MatMuls
     split_unsqueezes(model)
     options = FusionOptions("bert")
     options.enable_shape_inference = False  # it needs sympy; the fusions used here do not

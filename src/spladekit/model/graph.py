@@ -34,6 +34,7 @@ __all__ = [
     "SideFile",
     "TensorSink",
     "load_graph",
+    "names_read",
     "opset_of",
     "pooled_head",
     "pooled_max",
@@ -69,6 +70,17 @@ def load_graph(path: Path, *, external_data: bool = True) -> onnx.ModelProto:
     if external_data:
         _check_sizes(model, path)
     return model
+
+
+def names_read(nodes: list[onnx.NodeProto]) -> set[str]:
+    """Names *nodes* read, those of their subgraphs included."""
+    names: set[str] = set()
+    for node in nodes:
+        names.update(node.input)
+        for attribute in node.attribute:
+            for sub in [attribute.g, *attribute.graphs]:
+                names |= names_read(list(sub.node))
+    return names
 
 
 #: Types whose raw bytes are not one numpy item per element (text, and packed sub-byte types).

@@ -42,8 +42,9 @@ logger = logging.getLogger(__name__)
 #: 2: entries carry a manifest (spladekit.model.manifest). Variants (fused, int8 and how) are
 #: keyed apart by variant_key, which leaves the exact fp32 key as it was. 3: feed-forward
 #: layers padded to a stride that does not alias (spladekit.model.stride). 4: fused copies
-#: keep Add + Add + LayerNormalization (no SkipLayerNormalization).
-PREPARE_VERSION = 4
+#: keep Add + Add + LayerNormalization (no SkipLayerNormalization). 5: q, k and v as one
+#: MatMul in the exact copy (spladekit.model.pack).
+PREPARE_VERSION = 5
 
 
 class NotPreparableError(ModelFormatError):

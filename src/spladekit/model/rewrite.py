@@ -5,7 +5,9 @@ The export's ``logits = Add(MatMul(hidden, W), b)`` is replaced by
 ``Transpose(E)``, a decoder tied to the word embeddings); a head of any other shape keeps its
 full logits and gets a masked max (:func:`spladekit.model.graph.pooled_max`). Feed-forward
 layers 4 KiB-rows wide get one cache line more, of zeros (:mod:`spladekit.model.stride`: the
-same vectors, a faster down projection). Every weight then moves to the aligned side file. :mod:`spladekit.model.prepare` decides when this runs.
+same vectors, a faster down projection), and each layer's q, k and v projections become one
+MatMul (:mod:`spladekit.model.pack`: the same vectors, a faster query). Every weight then
+moves to the aligned side file. :mod:`spladekit.model.prepare` decides when this runs.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ import onnx
 from onnx import numpy_helper
 
 from spladekit.model import graph
+from spladekit.model.pack import pack_projections
 from spladekit.model.stride import PAD, pad_feed_forward
 from spladekit.pipeline.run import POOLED_OUTPUT
 
@@ -47,6 +50,9 @@ def rewrite_export(source: Path, folder: Path) -> None:
     padded = pad_feed_forward(model)
     if padded:
         logger.info("%s: %d feed-forward layers widened by %d zero units", source, padded, PAD)
+    packed = pack_projections(model)
+    if packed:
+        logger.info("%s: %d sets of sibling projections packed into one MatMul", source, packed)
     output_names = [o.name for o in body.output]
     with graph.SideFile(folder) as tensors:
         if POOLED_OUTPUT not in output_names:  # else already prepared: only move the weights
@@ -86,17 +92,6 @@ def _pool(body: onnx.GraphProto, logits: str, opset: int, tensors: graph.SideFil
     body.output.append(graph.pooled_output(vocab))
 
 
-def _inputs(nodes: list[onnx.NodeProto]) -> set[str]:
-    """Names *nodes* read, those of their subgraphs included."""
-    names: set[str] = set()
-    for node in nodes:
-        names.update(node.input)
-        for attribute in node.attribute:
-            for sub in [attribute.g, *attribute.graphs]:
-                names |= _inputs(list(sub.node))
-    return names
-
-
 def _remove(body: onnx.GraphProto, removed: list[onnx.NodeProto], *, reads: set[str]) -> None:
     """Delete the *removed* nodes, and the initializers only they read (the unsplit decoder).
 
@@ -104,11 +99,11 @@ def _remove(body: onnx.GraphProto, removed: list[onnx.NodeProto], *, reads: set[
     index: copying the graph's fields would copy weights.
     """
     outputs = {name for node in removed for name in node.output}
-    read = _inputs(removed)
+    read = graph.names_read(removed)
     for index in reversed(range(len(body.node))):
         if outputs.intersection(body.node[index].output):
             del body.node[index]
-    unused = read - _inputs(list(body.node)) - reads - {i.name for i in body.input}
+    unused = read - graph.names_read(list(body.node)) - reads - {i.name for i in body.input}
     for index in reversed(range(len(body.initializer))):
         if body.initializer[index].name in unused:
             del body.initializer[index]

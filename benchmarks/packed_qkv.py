@@ -1,0 +1,106 @@
+"""q, k and v as one MatMul or as three: what spladekit.model.pack gains, paired in one process.
+
+    flock /work/bench.lock python benchmarks/packed_qkv.py [--queries 300] [--repeats 2]
+
+The benchmark's BERT-base model in its exact fp32 graphs: the prepared export and the graph
+built from the same weights as safetensors (``base_checkpoint.py``). Each runs packed, as
+spladekit writes it, and unpacked (``spladekit.model.pack.unpack_projections`` of the same
+file: three MatMul + Add per layer, the graph before this lever), the two sessions taking
+turns query by query and batch by batch, the order flipping each time (the method and its
+reasons: benchmarks/int8_granularity.py); idle threads do not spin, and both sessions stay on
+4 KiB pages (a huge-page move in a process holding two models is partial: huge_pages.py).
+The vectors of the two are compared bit for bit. Writes benchmarks/results/packed_qkv.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+BENCH = Path(__file__).resolve().parent
+sys.path.insert(0, str(BENCH))
+sys.path.insert(0, str(BENCH.parent / "src"))
+
+from base_checkpoint import build_checkpoint  # noqa: E402
+from build_model import build_folder  # noqa: E402
+from corpus import load_corpus, sample_queries  # noqa: E402
+from huge_pages import session  # noqa: E402
+from int8_granularity import feeds, turns  # noqa: E402
+from machine import cpu_flags, cpu_model  # noqa: E402
+from run import pick_docs  # noqa: E402
+from spladekit.model import graph  # noqa: E402
+from spladekit.model.build import build_model  # noqa: E402
+from spladekit.model.pack import unpack_projections  # noqa: E402
+from spladekit.model.prepare import prepare_model  # noqa: E402
+from spladekit.pipeline.run import POOLED_OUTPUT  # noqa: E402
+from spladekit.pipeline.tokenize import TextTokenizer  # noqa: E402
+
+RESULTS = BENCH / "results"
+
+
+def unpacked_copy(packed: Path, folder: Path) -> tuple[Path, int]:
+    """*packed* with its projections split back into three, written to *folder*."""
+    model = graph.load_graph(packed)
+    sets = unpack_projections(model)
+    with graph.SideFile(folder) as tensors:
+        for tensor in model.graph.initializer:
+            tensors.adopt(tensor)
+        graph.save_graph(model, folder / "model.onnx", tensors)
+    return folder / "model.onnx", sets
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--queries", type=int, default=300)
+    parser.add_argument("--docs", type=int, default=96)
+    parser.add_argument("--repeats", type=int, default=2, help="passes over the documents")
+    args = parser.parse_args()
+    folder = build_folder("base")
+    weights = build_checkpoint("base")
+    tokenizer = TextTokenizer.from_file(folder / "tokenizer.json", max_length=512)
+    queries = feeds(tokenizer, sample_queries(args.queries), 1)
+    corpus = load_corpus()
+    docs = feeds(tokenizer, [corpus[i] for i in pick_docs(args.docs)], 32)
+    graphs = {
+        "prepared export (exact)": prepare_model(folder / "model.onnx"),
+        "built from safetensors (exact)": build_model(
+            weights / "config.json", weights / "model.safetensors"
+        ),
+    }
+    report: dict[str, Any] = {"cpu": cpu_model(), "flags": cpu_flags()}
+    for name, packed_path in graphs.items():
+        with tempfile.TemporaryDirectory(dir=BENCH / ".cache") as tmp:
+            plain_path, sets = unpacked_copy(packed_path, Path(tmp))
+            plain, packed = session(plain_path, False), session(packed_path, False)
+            names = {i.name for i in plain.get_inputs()}
+            runs = {
+                "three MatMuls": lambda f, s=plain: s.run([POOLED_OUTPUT], f),
+                "one packed MatMul": lambda f, s=packed: s.run([POOLED_OUTPUT], f),
+            }
+            q = [{k: v for k, v in f.items() if k in names} for f in queries]
+            d = [{k: v for k, v in f.items() if k in names} for f in docs]
+            same = all(
+                np.array_equal(runs["three MatMuls"](f)[0], runs["one packed MatMul"](f)[0])
+                for f in q[:50] + d
+            )
+            report[name] = {
+                "packed_sets": sets,
+                "bit_identical (50 queries, all batches)": same,
+                "queries": turns(runs, q),
+                "documents (batches of at most 32)": turns(runs, d * args.repeats),
+            }
+            print(name, json.dumps(report[name]), file=sys.stderr, flush=True)
+            del plain, packed, runs
+    RESULTS.mkdir(exist_ok=True)
+    (RESULTS / "packed_qkv.json").write_text(json.dumps(report, indent=2) + "\n")
+    print(json.dumps(report, indent=2))
+
+
+if __name__ == "__main__":
+    main()
