@@ -7,7 +7,7 @@ fused copy and the int8 copy (``spladekit.model.variant.INT8``). For each, one p
 two sessions made by ``spladekit.pipeline.run.ort_session``, one with ``huge_pages=False``
 and one with ``huge_pages="now"`` (moved before timing starts), and they take turns query by
 query and batch by batch, the order flipping each time (the method and its reasons:
-benchmarks/int8_granularity.py); each time is compared with the other session's on the same
+benchmarks/paired.py); each time is compared with the other session's on the same
 input a moment apart, and the median of those ratios is reported, with the MiB on huge pages.
 Idle threads do not spin (two spinning pools in one process take each other's cores).
 Writes benchmarks/results/huge_pages.json.
@@ -15,7 +15,6 @@ Writes benchmarks/results/huge_pages.json.
 
 from __future__ import annotations
 
-import argparse
 import json
 import sys
 from pathlib import Path
@@ -25,14 +24,10 @@ BENCH = Path(__file__).resolve().parent
 sys.path.insert(0, str(BENCH))
 sys.path.insert(0, str(BENCH.parent / "src"))
 
-from build_model import build_folder  # noqa: E402
-from corpus import load_corpus, sample_queries  # noqa: E402
-from int8_granularity import feeds, turns  # noqa: E402
 from machine import cpu_flags, cpu_model, huge_mib  # noqa: E402
-from run import pick_docs  # noqa: E402
+from paired import arguments, turns, workload  # noqa: E402
 from spladekit.model.prepare import prepare_model  # noqa: E402
 from spladekit.pipeline.run import POOLED_OUTPUT, ort_session  # noqa: E402
-from spladekit.pipeline.tokenize import TextTokenizer  # noqa: E402
 
 RESULTS = BENCH / "results"
 
@@ -49,16 +44,8 @@ def session(path: Path, huge_pages: bool | str) -> Any:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--queries", type=int, default=300)
-    parser.add_argument("--docs", type=int, default=96)
-    parser.add_argument("--repeats", type=int, default=2, help="passes over the documents")
-    args = parser.parse_args()
-    folder = build_folder("base")
-    tokenizer = TextTokenizer.from_file(folder / "tokenizer.json", max_length=512)
-    queries = feeds(tokenizer, sample_queries(args.queries), 1)
-    corpus = load_corpus()
-    docs = feeds(tokenizer, [corpus[i] for i in pick_docs(args.docs)], 32)
+    args = arguments(__doc__.split("\n")[0], repeats=2)
+    folder, queries, docs = workload(args)
     graphs = {
         "fp32 (exact)": prepare_model(folder / "model.onnx"),
         "fp32 fused": prepare_model(folder / "model.onnx", fused=True),

@@ -7,14 +7,13 @@ built from the same weights as safetensors (``base_checkpoint.py``). Each runs p
 spladekit writes it, and unpacked (``spladekit.model.pack.unpack_projections`` of the same
 file: three MatMul + Add per layer, the graph before this lever), the two sessions taking
 turns query by query and batch by batch, the order flipping each time (the method and its
-reasons: benchmarks/int8_granularity.py); idle threads do not spin, and both sessions stay on
+reasons: benchmarks/paired.py); idle threads do not spin, and both sessions stay on
 4 KiB pages (a huge-page move in a process holding two models is partial: huge_pages.py).
 The vectors of the two are compared bit for bit. Writes benchmarks/results/packed_qkv.json.
 """
 
 from __future__ import annotations
 
-import argparse
 import json
 import sys
 import tempfile
@@ -28,18 +27,14 @@ sys.path.insert(0, str(BENCH))
 sys.path.insert(0, str(BENCH.parent / "src"))
 
 from base_checkpoint import build_checkpoint  # noqa: E402
-from build_model import build_folder  # noqa: E402
-from corpus import load_corpus, sample_queries  # noqa: E402
 from huge_pages import session  # noqa: E402
-from int8_granularity import feeds, turns  # noqa: E402
 from machine import cpu_flags, cpu_model  # noqa: E402
-from run import pick_docs  # noqa: E402
+from paired import arguments, turns, workload  # noqa: E402
 from spladekit.model import graph  # noqa: E402
 from spladekit.model.build import build_model  # noqa: E402
 from spladekit.model.pack import unpack_projections  # noqa: E402
 from spladekit.model.prepare import prepare_model  # noqa: E402
 from spladekit.pipeline.run import POOLED_OUTPUT  # noqa: E402
-from spladekit.pipeline.tokenize import TextTokenizer  # noqa: E402
 
 RESULTS = BENCH / "results"
 
@@ -56,17 +51,9 @@ def unpacked_copy(packed: Path, folder: Path) -> tuple[Path, int]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--queries", type=int, default=300)
-    parser.add_argument("--docs", type=int, default=96)
-    parser.add_argument("--repeats", type=int, default=2, help="passes over the documents")
-    args = parser.parse_args()
-    folder = build_folder("base")
+    args = arguments(__doc__.split("\n")[0], repeats=2)
+    folder, queries, docs = workload(args)
     weights = build_checkpoint("base")
-    tokenizer = TextTokenizer.from_file(folder / "tokenizer.json", max_length=512)
-    queries = feeds(tokenizer, sample_queries(args.queries), 1)
-    corpus = load_corpus()
-    docs = feeds(tokenizer, [corpus[i] for i in pick_docs(args.docs)], 32)
     graphs = {
         "prepared export (exact)": prepare_model(folder / "model.onnx"),
         "built from safetensors (exact)": build_model(

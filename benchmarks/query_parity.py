@@ -5,7 +5,7 @@
 ``run.py`` times each tool in its own process, and on a shared host one process's p50 moves
 by more than the few per cent this goal turns on (per-round ratios 0.87-1.06 in one run).
 Here one process holds both and they take turns query by query, the order flipping each time
-(the method: benchmarks/int8_granularity.py): spladekit's default encoder on the benchmark's
+(the method: benchmarks/paired.py): spladekit's default encoder on the benchmark's
 BERT-base export (exact fp32, prepared, its huge-page move done before timing), timed for
 the whole ``encode_query`` (tokenize, run, pool, prune), against ONNX Runtime's default
 session on the export as exported, timed for ``run`` alone on ids tokenized beforehand. Idle

@@ -1,0 +1,93 @@
+"""Two sessions in one process taking turns: the paired method of the lever benchmarks.
+
+The machines here change speed by up to ~30 % from second to second (other tenants), more
+than most levers move, so ``int8_granularity.py``, ``huge_pages.py`` and ``packed_qkv.py``
+hold both graphs in one process and run them on the same input a moment apart, query by
+query and batch by batch, the order flipping each time; each time is compared with the
+other session's on the same input, and the median of those ratios is reported. Idle threads
+do not spin there (``session.intra_op.allow_spinning=0``): two spinning pools in one process
+take each other's cores.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+BENCH = Path(__file__).resolve().parent
+sys.path.insert(0, str(BENCH))
+sys.path.insert(0, str(BENCH.parent / "src"))
+
+from build_model import build_folder  # noqa: E402
+from corpus import load_corpus, sample_queries  # noqa: E402
+from run import pick_docs  # noqa: E402
+from spladekit.options import resolve_options  # noqa: E402
+from spladekit.pipeline.batch import plan_batches  # noqa: E402
+from spladekit.pipeline.tokenize import TextTokenizer  # noqa: E402
+
+
+def feeds(tokenizer: TextTokenizer, texts: list[str], rows: int) -> list[dict[str, np.ndarray]]:
+    """The model inputs spladekit makes of *texts*: its tokenizer and batches, ≤ *rows* each."""
+    defaults = resolve_options({}, "paired")
+    segments = tokenizer.segment_texts(
+        texts, windows=False, stride=defaults["stride"], offset=0, what="texts"
+    )
+    return [
+        {
+            "input_ids": batch.input_ids,
+            "attention_mask": batch.attention_mask,
+            "token_type_ids": np.zeros_like(batch.input_ids),
+        }
+        for batch in plan_batches(
+            segments.ids, token_budget=defaults["token_budget"], max_rows=rows
+        )
+    ]
+
+
+def turns(
+    runs: dict[str, Callable[[dict[str, np.ndarray]], Any]], batches: list[dict[str, np.ndarray]]
+) -> dict[str, Any]:
+    """Each batch through every session in turn (order flipped each batch): times and ratios."""
+    names = list(runs)
+    times = {name: [] for name in names}
+    for i, feed in enumerate(batches):
+        for name in names if i % 2 == 0 else names[::-1]:
+            began = time.perf_counter()
+            runs[name](feed)
+            times[name].append(time.perf_counter() - began)
+    first = np.array(times[names[0]])
+    return {
+        name: {
+            "median_ms": 1000 * float(np.median(values)),
+            "total_s": float(np.sum(values)),
+            f"median ratio to {names[0]}": float(np.median(np.array(values) / first)),
+        }
+        for name, values in times.items()
+    }
+
+
+def arguments(description: str, repeats: int) -> argparse.Namespace:
+    """--queries, --docs and --repeats (passes over the documents), as every paired script has."""
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--queries", type=int, default=300)
+    parser.add_argument("--docs", type=int, default=96)
+    parser.add_argument("--repeats", type=int, default=repeats, help="passes over the documents")
+    return parser.parse_args()
+
+
+def workload(
+    args: argparse.Namespace,
+) -> tuple[Path, list[dict[str, np.ndarray]], list[dict[str, np.ndarray]]]:
+    """The BERT-base benchmark folder, its single-query feeds and its document batches (≤ 32)."""
+    folder = build_folder("base")
+    tokenizer = TextTokenizer.from_file(folder / "tokenizer.json", max_length=512)
+    queries = feeds(tokenizer, sample_queries(args.queries), 1)
+    corpus = load_corpus()
+    docs = feeds(tokenizer, [corpus[i] for i in pick_docs(args.docs)], 32)
+    return folder, queries, docs
