@@ -25,11 +25,9 @@ sys.path.insert(0, str(BENCH))
 sys.path.insert(0, str(BENCH.parent / "src"))
 
 from machine import cpu_flags, cpu_model, huge_mib  # noqa: E402
-from paired import arguments, turns, workload  # noqa: E402
+from paired import arguments, measure, save, workload  # noqa: E402
 from spladekit.model.prepare import prepare_model  # noqa: E402
 from spladekit.pipeline.run import POOLED_OUTPUT, ort_session  # noqa: E402
-
-RESULTS = BENCH / "results"
 
 
 def session(path: Path, huge_pages: bool | str) -> Any:
@@ -64,19 +62,10 @@ def main() -> None:
         }
         q = [{k: v for k, v in f.items() if k in names} for f in queries]
         d = [{k: v for k, v in f.items() if k in names} for f in docs]
-        for run in runs.values():  # warm: the first runs grow the arena
-            run(q[0])
-            run(d[-1])
-        report[name] = {
-            "huge_pages_mib": moved,
-            "queries": turns(runs, q),
-            "documents (batches of at most 32)": turns(runs, d * args.repeats),
-        }
+        report[name] = {"huge_pages_mib": moved, **measure(runs, q, d, args.repeats)}
         print(name, json.dumps(report[name]), file=sys.stderr, flush=True)
         del plain, huge, runs
-    RESULTS.mkdir(exist_ok=True)
-    (RESULTS / "huge_pages.json").write_text(json.dumps(report, indent=2) + "\n")
-    print(json.dumps(report, indent=2))
+    save(report, "huge_pages.json")
 
 
 if __name__ == "__main__":

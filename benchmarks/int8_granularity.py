@@ -12,7 +12,6 @@ the same wake-ups, so the ratio still says which kernels are faster. Writes benc
 
 from __future__ import annotations
 
-import json
 import sys
 import tempfile
 from pathlib import Path
@@ -23,12 +22,11 @@ sys.path.insert(0, str(BENCH.parent / "src"))
 
 from levers import session  # noqa: E402
 from machine import cpu_flags, cpu_model  # noqa: E402
-from paired import arguments, turns, workload  # noqa: E402
+from paired import arguments, measure, save, workload  # noqa: E402
 from spladekit.model.prepare import prepare_model  # noqa: E402
 from spladekit.model.quantize import quantize_graph  # noqa: E402
 from spladekit.model.variant import Int8Config  # noqa: E402
 
-RESULTS = BENCH / "results"
 CONFIGS = {
     "per-channel": Int8Config(per_channel=True, head=True),
     "per-tensor": Int8Config(per_channel=False, head=True),
@@ -45,18 +43,9 @@ def main() -> None:
             quantize_graph(fused, Path(tmp) / name, config)
             s = session(Path(tmp) / name / "model.onnx", spinning=False)
             runs[name] = lambda feed, s=s: s.run(["pooled_logits"], feed)
-        for run in runs.values():  # warm: first runs pack weights and grow the arena
-            run(queries[0])
-            run(docs[-1])
-        report = {
-            "cpu": cpu_model(),
-            "flags": cpu_flags(),
-            "queries": turns(runs, queries),
-            "documents (batches of at most 32)": turns(runs, docs * args.repeats),
-        }
-    RESULTS.mkdir(exist_ok=True)
-    (RESULTS / "int8_granularity.json").write_text(json.dumps(report, indent=2) + "\n")
-    print(json.dumps(report, indent=2))
+        report = {"cpu": cpu_model(), "flags": cpu_flags()}
+        report.update(measure(runs, queries, docs, args.repeats))
+    save(report, "int8_granularity.json")
 
 
 if __name__ == "__main__":

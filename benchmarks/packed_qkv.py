@@ -29,14 +29,12 @@ sys.path.insert(0, str(BENCH.parent / "src"))
 from base_checkpoint import build_checkpoint  # noqa: E402
 from huge_pages import session  # noqa: E402
 from machine import cpu_flags, cpu_model  # noqa: E402
-from paired import arguments, turns, workload  # noqa: E402
+from paired import arguments, measure, save, workload  # noqa: E402
 from spladekit.model import graph  # noqa: E402
 from spladekit.model.build import build_model  # noqa: E402
 from spladekit.model.pack import unpack_projections  # noqa: E402
 from spladekit.model.prepare import prepare_model  # noqa: E402
 from spladekit.pipeline.run import POOLED_OUTPUT  # noqa: E402
-
-RESULTS = BENCH / "results"
 
 
 def unpacked_copy(packed: Path, folder: Path) -> tuple[Path, int]:
@@ -79,14 +77,11 @@ def main() -> None:
             report[name] = {
                 "packed_sets": sets,
                 "bit_identical (50 queries, all batches)": same,
-                "queries": turns(runs, q),
-                "documents (batches of at most 32)": turns(runs, d * args.repeats),
+                **measure(runs, q, d, args.repeats),
             }
             print(name, json.dumps(report[name]), file=sys.stderr, flush=True)
             del plain, packed, runs
-    RESULTS.mkdir(exist_ok=True)
-    (RESULTS / "packed_qkv.json").write_text(json.dumps(report, indent=2) + "\n")
-    print(json.dumps(report, indent=2))
+    save(report, "packed_qkv.json")
 
 
 if __name__ == "__main__":

@@ -12,6 +12,7 @@ take each other's cores.
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 import time
 from collections.abc import Callable
@@ -91,3 +92,27 @@ def workload(
     corpus = load_corpus()
     docs = feeds(tokenizer, [corpus[i] for i in pick_docs(args.docs)], 32)
     return folder, queries, docs
+
+
+def measure(
+    runs: dict[str, Callable[[dict[str, np.ndarray]], Any]],
+    queries: list[dict[str, np.ndarray]],
+    docs: list[dict[str, np.ndarray]],
+    repeats: int,
+) -> dict[str, Any]:
+    """Warm each session (its first runs pack weights, grow the arena), then both in turns."""
+    for run in runs.values():
+        run(queries[0])
+        run(docs[-1])
+    return {
+        "queries": turns(runs, queries),
+        "documents (batches of at most 32)": turns(runs, docs * repeats),
+    }
+
+
+def save(report: dict[str, Any], name: str) -> None:
+    """Write *report* to benchmarks/results/*name* and print it."""
+    results = BENCH / "results"
+    results.mkdir(exist_ok=True)
+    (results / name).write_text(json.dumps(report, indent=2) + "\n")
+    print(json.dumps(report, indent=2))
