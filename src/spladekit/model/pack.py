@@ -62,14 +62,17 @@ def pack_projections(model: onnx.ModelProto) -> int:
         rows = tensors[projection.weight].dims[0]
         groups.setdefault((projection.matmul.input[0], rows), []).append(projection)
     packed = [group for group in groups.values() if len(group) > 1]
-    replacing = {id(p.matmul): group for group in packed for p in group[:1]}
-    removed = {id(node) for group in packed for p in group for node in (p.matmul, p.add)}
+    # Nodes are keyed by their first output: unique in a graph, and stable where protobuf
+    # wrappers are not.
+    replacing = {group[0].matmul.output[0]: group for group in packed}
+    removed = {n.output[0] for group in packed for p in group for n in (p.matmul, p.add)}
     nodes: list[onnx.NodeProto] = []
     for node in body.node:
-        group = replacing.get(id(node))
+        key = node.output[0] if node.output else ""
+        group = replacing.get(key)
         if group is not None:  # where the first sibling was: x exists, no sum is read yet
             nodes.extend(_packed_nodes(group, tensors, body))
-        if id(node) not in removed:
+        if key not in removed:
             nodes.append(node)
     if packed:
         del body.node[:]
@@ -88,11 +91,11 @@ def unpack_projections(model: onnx.ModelProto) -> int:
         for name in node.input:
             readers[name] = readers.get(name, 0) + 1
     found = [_packed_parts(node, producers, tensors, readers) for node in body.node]
-    removed = {id(n) for parts in found if parts for n in parts[:2]}
+    removed = {n.output[0] for parts in found if parts for n in parts[:2]}
     nodes: list[onnx.NodeProto] = []
     for node, parts in zip(body.node, found, strict=True):
         if parts is None:
-            if id(node) not in removed:
+            if not node.output or node.output[0] not in removed:
                 nodes.append(node)
             continue
         matmul, _, weight, bias, sizes = parts
