@@ -35,8 +35,21 @@ from support.documents import DOCUMENTS  # noqa: E402
 SCIFACT_DOCUMENTS = 2000
 
 
-def start_ray() -> None:
-    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
+def start_ray(attempts: int = 3) -> None:
+    """Start a local Ray; a node that misses Ray's fixed 30 s registration window gets retried.
+
+    On a loaded 2-core machine a restart right after ``ray.shutdown`` once timed out that way
+    (CI, 2026-12-04: "The current node timed out during startup").
+    """
+    for attempt in range(attempts):
+        try:
+            ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
+            break
+        except Exception:  # Ray raises a bare Exception for a node that did not come up
+            ray.shutdown()
+            if attempt == attempts - 1:
+                raise
+            time.sleep(5)
     ray.data.DataContext.get_current().enable_progress_bars = False
 
 
