@@ -41,10 +41,7 @@ def unpacked_copy(packed: Path, folder: Path) -> tuple[Path, int]:
     """*packed* with its projections split back into three, written to *folder*."""
     model = graph.load_graph(packed)
     sets = unpack_projections(model)
-    with graph.SideFile(folder) as tensors:
-        for tensor in model.graph.initializer:
-            tensors.adopt(tensor)
-        graph.save_graph(model, folder / "model.onnx", tensors)
+    graph.write_model(model, folder)
     return folder / "model.onnx", sets
 
 

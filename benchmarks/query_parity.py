@@ -34,7 +34,7 @@ from build_model import build_folder  # noqa: E402
 from corpus import sample_queries  # noqa: E402
 from machine import cpu_flags, cpu_model, huge_mib  # noqa: E402
 from spladekit import SpladeEncoder  # noqa: E402
-from worker import _settle  # noqa: E402
+from worker import _settle, bare_feed  # noqa: E402
 
 RESULTS = BENCH / "results"
 NO_SPINNING = ("session.intra_op.allow_spinning", "0")
@@ -72,13 +72,7 @@ def main() -> None:
     bare = ort.InferenceSession(str(folder / "model.onnx"), options, ["CPUExecutionProvider"])
     tokenizer = Tokenizer.from_file(str(folder / "tokenizer.json"))
     names = {i.name for i in bare.get_inputs()}
-    feeds = []
-    for text in texts:
-        ids = np.array([tokenizer.encode(text).ids], dtype=np.int64)
-        feed = {"input_ids": ids, "attention_mask": np.ones_like(ids)}
-        if "token_type_ids" in names:
-            feed["token_type_ids"] = np.zeros_like(ids)
-        feeds.append(feed)
+    feeds = [bare_feed(tokenizer, names, text) for text in texts]
     bare.run(None, feeds[0])
 
     def spladekit_query(i: int) -> float:

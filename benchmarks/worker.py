@@ -91,6 +91,15 @@ def _fastembed(job: dict[str, Any]) -> tuple[Any, Any, Any]:
     return docs, query, load_s
 
 
+def bare_feed(tokenizer: Any, names: set[str], text: str) -> dict[str, np.ndarray]:
+    """One query's inputs for a session taking *names*, as the bare forward is fed them."""
+    ids = np.array([tokenizer.encode(text).ids], dtype=np.int64)
+    feed = {"input_ids": ids, "attention_mask": np.ones_like(ids)}
+    if "token_type_ids" in names:
+        feed["token_type_ids"] = np.zeros_like(ids)
+    return feed
+
+
 def _bare(job: dict[str, Any]) -> tuple[Any, Any, Any]:
     """ONNX Runtime as it loads a model by default, timing only ``run`` on one query's ids."""
     import onnxruntime as ort
@@ -105,10 +114,7 @@ def _bare(job: dict[str, Any]) -> tuple[Any, Any, Any]:
     names = {i.name for i in session.get_inputs()}
 
     def query(text: str) -> float:
-        ids = np.array([tokenizer.encode(text).ids], dtype=np.int64)
-        feed = {"input_ids": ids, "attention_mask": np.ones_like(ids)}
-        if "token_type_ids" in names:
-            feed["token_type_ids"] = np.zeros_like(ids)
+        feed = bare_feed(tokenizer, names, text)
         begin = time.perf_counter()
         session.run(None, feed)
         return time.perf_counter() - begin

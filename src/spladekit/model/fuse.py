@@ -73,7 +73,7 @@ def fuse_graph(exact: Path, folder: Path) -> None:
         fused = None
     if fused is not None:
         folder.mkdir(parents=True, exist_ok=True)
-        _write(fused, folder)
+        graph.write_model(fused, folder)
         difference = _difference(exact, folder / "model.onnx")
         if difference <= TOLERANCE:
             logger.info("fused %s: %s (max |Δ| %.1e)", exact, fused_ops(fused), difference)
@@ -86,7 +86,7 @@ def fuse_graph(exact: Path, folder: Path) -> None:
         )
         for written in folder.iterdir():
             written.unlink()
-    _write(graph.load_graph(exact), folder)
+    graph.write_model(graph.load_graph(exact), folder)
 
 
 def split_unsqueezes(model: onnx.ModelProto) -> int:
@@ -173,13 +173,6 @@ def _quiet_optimizer() -> Iterator[None]:
     finally:
         for log, level in zip(loggers, levels, strict=True):
             log.setLevel(level)
-
-
-def _write(model: onnx.ModelProto, folder: Path) -> None:
-    with graph.SideFile(folder) as tensors:
-        for tensor in model.graph.initializer:
-            tensors.adopt(tensor)
-        graph.save_graph(model, folder / "model.onnx", tensors)
 
 
 def _difference(exact: Path, fused: Path) -> float:

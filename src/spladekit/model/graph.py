@@ -33,6 +33,7 @@ __all__ = [
     "VOCAB_BLOCKS",
     "SideFile",
     "TensorSink",
+    "consumers",
     "load_graph",
     "names_read",
     "opset_of",
@@ -40,6 +41,7 @@ __all__ = [
     "pooled_max",
     "pooled_output",
     "save_graph",
+    "write_model",
 ]
 
 logger = logging.getLogger(__name__)
@@ -70,6 +72,15 @@ def load_graph(path: Path, *, external_data: bool = True) -> onnx.ModelProto:
     if external_data:
         _check_sizes(model, path)
     return model
+
+
+def consumers(body: onnx.GraphProto) -> dict[str, list[onnx.NodeProto]]:
+    """The nodes of *body* that read each tensor name, in graph order."""
+    readers: dict[str, list[onnx.NodeProto]] = {}
+    for node in body.node:
+        for name in node.input:
+            readers.setdefault(name, []).append(node)
+    return readers
 
 
 def names_read(nodes: list[onnx.NodeProto]) -> set[str]:
@@ -203,6 +214,14 @@ class SideFile:
         tb: TracebackType | None,
     ) -> None:
         self.close()
+
+
+def write_model(model: onnx.ModelProto, folder: Path) -> None:
+    """Write *model* whole as ``folder/model.onnx``, every initializer moved to the side file."""
+    with SideFile(folder) as tensors:
+        for tensor in model.graph.initializer:
+            tensors.adopt(tensor)
+        save_graph(model, folder / "model.onnx", tensors)
 
 
 def save_graph(model: onnx.ModelProto, target: Path, tensors: SideFile) -> None:

@@ -86,10 +86,7 @@ def unpack_projections(model: onnx.ModelProto) -> int:
     body = model.graph
     tensors = {t.name: t for t in body.initializer}
     producers = {out: node for node in body.node for out in node.output}
-    readers: dict[str, int] = {}
-    for node in body.node:
-        for name in node.input:
-            readers[name] = readers.get(name, 0) + 1
+    readers = {name: len(nodes) for name, nodes in graph.consumers(body).items()}
     found = [_packed_parts(node, producers, tensors, readers) for node in body.node]
     removed = {n.output[0] for parts in found if parts for n in parts[:2]}
     nodes: list[onnx.NodeProto] = []
@@ -121,10 +118,7 @@ def unpack_projections(model: onnx.ModelProto) -> int:
 
 def _projections(body: onnx.GraphProto, tensors: dict[str, onnx.TensorProto]) -> list[_Projection]:
     """Every ``Add(MatMul(x, W), b)`` of *body* that :func:`pack_projections` may pack."""
-    consumers: dict[str, list[onnx.NodeProto]] = {}
-    for node in body.node:
-        for name in node.input:
-            consumers.setdefault(name, []).append(node)
+    consumers = graph.consumers(body)
     outputs = {o.name for o in body.output}
     found = []
     for node in body.node:

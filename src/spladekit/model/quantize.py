@@ -66,7 +66,4 @@ def quantize_graph(fp32: Path, folder: Path, config: Int8Config = INT8) -> None:
             root.removeHandler(guard)
     model = graph.load_graph(staged)
     staged.unlink()
-    with graph.SideFile(folder) as tensors:
-        for tensor in model.graph.initializer:
-            tensors.adopt(tensor)
-        graph.save_graph(model, folder / "model.onnx", tensors)
+    graph.write_model(model, folder)

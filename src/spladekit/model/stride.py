@@ -26,6 +26,8 @@ import numpy.typing as npt
 import onnx
 from onnx import numpy_helper
 
+from spladekit.model import graph
+
 __all__ = ["PAD", "pad_feed_forward", "pad_width", "padded_width"]
 
 logger = logging.getLogger(__name__)
@@ -86,10 +88,7 @@ def pad_feed_forward(model: onnx.ModelProto) -> int:
     """
     body = model.graph
     producers = {out: node for node in body.node for out in node.output}
-    consumers: dict[str, list[onnx.NodeProto]] = {}
-    for node in body.node:
-        for name in node.input:
-            consumers.setdefault(name, []).append(node)
+    consumers = graph.consumers(body)
     tensors = {t.name: t for t in body.initializer}
     scalars = _constants(body)
     outputs = {o.name for o in body.output}
