@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from spladekit.options import Optimize, Quantize
 
-__all__ = ["INT8", "Int8Config", "is_fused", "variant_key"]
+__all__ = ["FUSED_REVISION", "INT8", "INT8_REVISION", "Int8Config", "is_fused", "variant_key"]
 
 
 @dataclass(frozen=True)
@@ -45,6 +45,10 @@ class Int8Config:
 INT8 = Int8Config(per_channel=False, head=True)
 
 
+#: Bump when int8 graphs change, so cached int8 entries are made again. 2: each ``BiasGelu``
+#: split so its bias folds into the int8 MatMul (spladekit.model.quantize.split_bias_gelu).
+INT8_REVISION = 2
+
 #: Bump when fused graphs change, so cached fused entries are made again. 2: they declare the
 #: com.microsoft opset (without it, quantize="int8" of a fused export failed).
 FUSED_REVISION = 2
@@ -68,5 +72,5 @@ def variant_key(*, quantize: Quantize | None, fused: bool, int8: Int8Config = IN
     The exact fp32 copy keeps the key it had before variants existed (``None``), so its cache
     entries stay valid.
     """
-    key = str(quantize) if quantize is None else f"{quantize}:{int8.key}"
+    key = str(quantize) if quantize is None else f"{quantize}:{int8.key}:r{INT8_REVISION}"
     return f"{key}|fused{FUSED_REVISION}" if fused else key
