@@ -33,8 +33,11 @@ from spladekit.pipeline.batch import plan_batches  # noqa: E402
 from spladekit.pipeline.tokenize import TextTokenizer  # noqa: E402
 
 
-def feeds(tokenizer: TextTokenizer, texts: list[str], rows: int) -> list[dict[str, np.ndarray]]:
-    """The model inputs spladekit makes of *texts*: its tokenizer and batches, ≤ *rows* each."""
+def feeds(
+    tokenizer: TextTokenizer, texts: list[str], rows: int, token_budget: int | None = None
+) -> list[dict[str, np.ndarray]]:
+    """The model inputs spladekit makes of *texts*: its tokenizer and batches, ≤ *rows* each
+    within *token_budget* padded tokens (the default's unless given)."""
     defaults = resolve_options({}, "paired")
     segments = tokenizer.segment_texts(
         texts, windows=False, stride=defaults["stride"], offset=0, what="texts"
@@ -46,7 +49,7 @@ def feeds(tokenizer: TextTokenizer, texts: list[str], rows: int) -> list[dict[st
             "token_type_ids": np.zeros_like(batch.input_ids),
         }
         for batch in plan_batches(
-            segments.ids, token_budget=defaults["token_budget"], max_rows=rows
+            segments.ids, token_budget=token_budget or defaults["token_budget"], max_rows=rows
         )
     ]
 
