@@ -219,8 +219,9 @@ class EncoderOptions(TypedDict, total=False):
         # 8 % and 4096 14 % slower on an AVX-512 Xeon, 96 SciFact documents), and 1024 keeps
         # a base-size encoder under 0.7 GB peak RSS at any batch_size (benchmarks/run.py).
         # Re-measured on an AMD EPYC with AVX-512 VNNI (2026-12-04, exact graph, whole passes
-        # over 96 documents alternating, median time per pass against 1024's; the method of
-        # benchmarks/token_budget.py): 512 1.06x, 768 0.99-1.01x, 1536 1.05x, 2048 1.07x.
+        # over 96 documents alternating, median time per pass against 1024's:
+        # benchmarks/token_budget.py and two runs of its prototype): 512 1.06x, 768
+        # 0.99-1.01x, 1536 1.02-1.05x, 2048 1.07x.
         Option(1024, "padded tokens per model run (bounds memory)", _positive),
     ]
     long_documents: Annotated[
