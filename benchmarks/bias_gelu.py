@@ -16,15 +16,13 @@ import sys
 import tempfile
 from pathlib import Path
 
-import numpy as np
-
 BENCH = Path(__file__).resolve().parent
 sys.path.insert(0, str(BENCH))
 sys.path.insert(0, str(BENCH.parent / "src"))
 
 from levers import session  # noqa: E402
 from machine import cpu_flags, cpu_model  # noqa: E402
-from paired import arguments, measure, save, workload  # noqa: E402
+from paired import arguments, measure, pooled_runs, same_vectors, save, workload  # noqa: E402
 from spladekit.model import graph  # noqa: E402
 from spladekit.model.prepare import prepare_model  # noqa: E402
 from spladekit.model.quantize import quantized_model, split_bias_gelu  # noqa: E402
@@ -35,16 +33,15 @@ def main() -> None:
     folder, queries, docs = workload(args)
     fused = prepare_model(folder / "model.onnx", fused=True)
     with tempfile.TemporaryDirectory() as tmp:
-        runs = {}
+        sessions = {}
         for name, split in (("BiasGelu", False), ("Add + Gelu", True)):
             model = quantized_model(fused, Path(tmp) / name)
             if split:
                 split_bias_gelu(model)
             graph.write_model(model, Path(tmp) / name)
-            s = session(Path(tmp) / name / "model.onnx", spinning=False)
-            runs[name] = lambda feed, s=s: s.run(["pooled_logits"], feed)[0]
-        a, b = runs.values()
-        same = all(np.array_equal(a(f), b(f)) for f in queries[:50] + docs)
+            sessions[name] = session(Path(tmp) / name / "model.onnx", spinning=False)
+        runs = pooled_runs(sessions)
+        same = same_vectors(runs, queries[:50] + docs)
         report = {"cpu": cpu_model(), "flags": cpu_flags(), "bit-identical vectors": same}
         report.update(measure(runs, queries, docs, args.repeats))
     save(report, "bias_gelu.json")

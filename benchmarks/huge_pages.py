@@ -24,21 +24,10 @@ BENCH = Path(__file__).resolve().parent
 sys.path.insert(0, str(BENCH))
 sys.path.insert(0, str(BENCH.parent / "src"))
 
+from levers import session  # noqa: E402
 from machine import cpu_flags, cpu_model, huge_mib  # noqa: E402
-from paired import arguments, measure, save, workload  # noqa: E402
+from paired import arguments, measure, pooled_runs, save, taken, workload  # noqa: E402
 from spladekit.model.prepare import prepare_model  # noqa: E402
-from spladekit.pipeline.run import POOLED_OUTPUT, ort_session  # noqa: E402
-
-
-def session(path: Path, huge_pages: bool | str) -> Any:
-    import onnxruntime as ort
-
-    options = ort.SessionOptions()  # as spladekit.pipeline.run.MaskedLMSession sets them
-    options.intra_op_num_threads = 2
-    options.inter_op_num_threads = 1
-    options.enable_mem_pattern = False
-    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
-    return ort_session(path, options, ["CPUExecutionProvider"], huge_pages=huge_pages)
 
 
 def main() -> None:
@@ -51,17 +40,12 @@ def main() -> None:
     }
     report: dict[str, Any] = {"cpu": cpu_model(), "flags": cpu_flags()}
     for name, path in graphs.items():
-        plain = session(path, False)
-        names = {i.name for i in plain.get_inputs()}
+        plain = session(path, spinning=False, huge_pages=False)
         before = huge_mib()
-        huge = session(path, "now")
+        huge = session(path, spinning=False)  # its huge-page move done before it returns
         moved = huge_mib() - before
-        runs = {
-            "4 KiB pages": lambda f, s=plain: s.run([POOLED_OUTPUT], f),
-            "huge pages": lambda f, s=huge: s.run([POOLED_OUTPUT], f),
-        }
-        q = [{k: v for k, v in f.items() if k in names} for f in queries]
-        d = [{k: v for k, v in f.items() if k in names} for f in docs]
+        runs = pooled_runs({"4 KiB pages": plain, "huge pages": huge})
+        q, d = taken(plain, queries), taken(plain, docs)
         report[name] = {"huge_pages_mib": moved, **measure(runs, q, d, args.repeats)}
         print(name, json.dumps(report[name]), file=sys.stderr, flush=True)
         del plain, huge, runs

@@ -22,7 +22,7 @@ sys.path.insert(0, str(BENCH.parent / "src"))
 
 from levers import session  # noqa: E402
 from machine import cpu_flags, cpu_model  # noqa: E402
-from paired import arguments, measure, save, workload  # noqa: E402
+from paired import arguments, measure, pooled_runs, save, workload  # noqa: E402
 from spladekit.model.prepare import prepare_model  # noqa: E402
 from spladekit.model.quantize import quantize_graph  # noqa: E402
 from spladekit.model.variant import Int8Config  # noqa: E402
@@ -38,11 +38,11 @@ def main() -> None:
     folder, queries, docs = workload(args)
     fused = prepare_model(folder / "model.onnx", fused=True)
     with tempfile.TemporaryDirectory() as tmp:
-        runs = {}
+        sessions = {}
         for name, config in CONFIGS.items():
             quantize_graph(fused, Path(tmp) / name, config)
-            s = session(Path(tmp) / name / "model.onnx", spinning=False)
-            runs[name] = lambda feed, s=s: s.run(["pooled_logits"], feed)
+            sessions[name] = session(Path(tmp) / name / "model.onnx", spinning=False)
+        runs = pooled_runs(sessions)
         report = {"cpu": cpu_model(), "flags": cpu_flags()}
         report.update(measure(runs, queries, docs, args.repeats))
     save(report, "int8_granularity.json")

@@ -20,21 +20,18 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 BENCH = Path(__file__).resolve().parent
 sys.path.insert(0, str(BENCH))
 sys.path.insert(0, str(BENCH.parent / "src"))
 
 from base_checkpoint import build_checkpoint  # noqa: E402
-from huge_pages import session  # noqa: E402
+from levers import session  # noqa: E402
 from machine import cpu_flags, cpu_model  # noqa: E402
-from paired import arguments, measure, save, workload  # noqa: E402
+from paired import arguments, measure, pooled_runs, same_vectors, save, taken, workload  # noqa: E402
 from spladekit.model import graph  # noqa: E402
 from spladekit.model.build import build_model  # noqa: E402
 from spladekit.model.pack import unpack_projections  # noqa: E402
 from spladekit.model.prepare import prepare_model  # noqa: E402
-from spladekit.pipeline.run import POOLED_OUTPUT  # noqa: E402
 
 
 def unpacked_copy(packed: Path, folder: Path) -> tuple[Path, int]:
@@ -59,18 +56,11 @@ def main() -> None:
     for name, packed_path in graphs.items():
         with tempfile.TemporaryDirectory(dir=BENCH / ".cache") as tmp:
             plain_path, sets = unpacked_copy(packed_path, Path(tmp))
-            plain, packed = session(plain_path, False), session(packed_path, False)
-            names = {i.name for i in plain.get_inputs()}
-            runs = {
-                "three MatMuls": lambda f, s=plain: s.run([POOLED_OUTPUT], f),
-                "one packed MatMul": lambda f, s=packed: s.run([POOLED_OUTPUT], f),
-            }
-            q = [{k: v for k, v in f.items() if k in names} for f in queries]
-            d = [{k: v for k, v in f.items() if k in names} for f in docs]
-            same = all(
-                np.array_equal(runs["three MatMuls"](f)[0], runs["one packed MatMul"](f)[0])
-                for f in q[:50] + d
-            )
+            plain = session(plain_path, spinning=False, huge_pages=False)
+            packed = session(packed_path, spinning=False, huge_pages=False)
+            runs = pooled_runs({"three MatMuls": plain, "one packed MatMul": packed})
+            q, d = taken(plain, queries), taken(plain, docs)
+            same = same_vectors(runs, q[:50] + d)
             report[name] = {
                 "packed_sets": sets,
                 "bit_identical (50 queries, all batches)": same,

@@ -1,12 +1,13 @@
 """Two sessions in one process taking turns: the paired method of the lever benchmarks.
 
 The machines here change speed by up to ~30 % from second to second (other tenants), more
-than most levers move, so ``int8_granularity.py``, ``huge_pages.py`` and ``packed_qkv.py``
-hold both graphs in one process and run them on the same input a moment apart, query by
-query and batch by batch, the order flipping each time; each time is compared with the
-other session's on the same input, and the median of those ratios is reported. Idle threads
-do not spin there (``session.intra_op.allow_spinning=0``): two spinning pools in one process
-take each other's cores.
+than most levers move, so ``int8_granularity.py``, ``huge_pages.py``, ``packed_qkv.py`` and
+``bias_gelu.py`` hold both graphs (sessions of ``levers.session``) in one process and run
+them on the same input a moment apart, query by query and batch by batch, the order
+flipping each time; each time is compared with the other session's on the same input, and
+the median of those ratios is reported. Idle threads do not spin there
+(``session.intra_op.allow_spinning=0``): two spinning pools in one process take each
+other's cores.
 """
 
 from __future__ import annotations
@@ -30,7 +31,11 @@ from corpus import load_corpus, sample_queries  # noqa: E402
 from run import pick_docs  # noqa: E402
 from spladekit.options import resolve_options  # noqa: E402
 from spladekit.pipeline.batch import plan_batches  # noqa: E402
+from spladekit.pipeline.run import POOLED_OUTPUT  # noqa: E402
 from spladekit.pipeline.tokenize import TextTokenizer  # noqa: E402
+
+Feed = dict[str, np.ndarray]
+Run = Callable[[Feed], np.ndarray]
 
 
 def feeds(
@@ -54,9 +59,26 @@ def feeds(
     ]
 
 
-def turns(
-    runs: dict[str, Callable[[dict[str, np.ndarray]], Any]], batches: list[dict[str, np.ndarray]]
-) -> dict[str, Any]:
+def pooled_runs(sessions: dict[str, Any]) -> dict[str, Run]:
+    """Each session (levers.session, idle threads not spinning) as one feed → its pooled logits."""
+    return {
+        name: (lambda feed, s=s: s.run([POOLED_OUTPUT], feed)[0]) for name, s in sessions.items()
+    }
+
+
+def taken(session: Any, feeds: list[Feed]) -> list[Feed]:
+    """*feeds* with only the inputs *session* takes (a built graph has no token_type_ids)."""
+    names = {i.name for i in session.get_inputs()}
+    return [{k: v for k, v in feed.items() if k in names} for feed in feeds]
+
+
+def same_vectors(runs: dict[str, Run], feeds: list[Feed]) -> bool:
+    """Whether every session gives the first one's pooled logits bit for bit on *feeds*."""
+    first, *others = runs.values()
+    return all(np.array_equal(first(feed), other(feed)) for feed in feeds for other in others)
+
+
+def turns(runs: dict[str, Run], batches: list[Feed]) -> dict[str, Any]:
     """Each batch through every session in turn (order flipped each batch): times and ratios."""
     names = list(runs)
     times = {name: [] for name in names}
@@ -98,10 +120,7 @@ def workload(
 
 
 def measure(
-    runs: dict[str, Callable[[dict[str, np.ndarray]], Any]],
-    queries: list[dict[str, np.ndarray]],
-    docs: list[dict[str, np.ndarray]],
-    repeats: int,
+    runs: dict[str, Run], queries: list[Feed], docs: list[Feed], repeats: int
 ) -> dict[str, Any]:
     """Warm each session (its first runs pack weights, grow the arena), then both in turns."""
     for run in runs.values():

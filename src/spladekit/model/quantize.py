@@ -15,7 +15,7 @@ import logging
 from pathlib import Path
 
 import onnx
-from onnx import helper
+from onnx import TensorProto, helper
 
 from spladekit.errors import ModelFormatError
 from spladekit.model import graph
@@ -75,7 +75,6 @@ def split_bias_gelu(model: onnx.ModelProto) -> int:
 
 def quantized_model(fp32: Path, folder: Path, config: Int8Config = INT8) -> onnx.ModelProto:
     """ONNX Runtime's dynamic quantization of *fp32* as *config* says (staged in *folder*)."""
-    from onnx import TensorProto
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
     excluded = [] if config.head else head_matmuls(fp32)
