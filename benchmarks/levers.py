@@ -55,6 +55,9 @@ def session(path: Path, *, spladekit: bool = True, **levers: Any) -> Any:
         options.enable_cpu_mem_arena = levers.get("arena", True)
         if not levers.get("spinning", True):
             options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+        if levers.get("profile"):  # ONNX Runtime's profiler, its JSON named from this prefix
+            options.enable_profiling = True
+            options.profile_file_prefix = str(levers["profile"])
     if spladekit:  # the huge-page move done before timing: steady state
         huge = "now" if levers.get("huge_pages", True) else False
         return ort_session(path, options, ["CPUExecutionProvider"], huge_pages=huge)

@@ -1,0 +1,130 @@
+"""Where a document batch's time goes: ONNX Runtime's profiler, kernel time summed by op type.
+
+    flock /work/bench.lock python benchmarks/profile_docs.py [--docs 96] [--repeats 2]
+
+The fp32 documents goal (≥ 90 % of the MatMul roofline) is short when the ops around the
+MatMuls take more than ~10 % of the time, so this says which ones do. The benchmark's
+BERT-base model as spladekit runs it — prepared exact (the default), prepared fused, and fused
+built from the same weights as safetensors — each in a session with ONNX Runtime's profiler on
+(``levers.session``), warmed, then the benchmark's documents in spladekit's batches
+(``paired.workload``: ≤ 32 rows within the default token budget) *repeats* times. Per op type:
+kernel time and its share; for the MatMuls (weights: a 2-D right-hand side; attention: the
+score and context products) also GFLOP/s, from the shapes the profiler records. Also the share
+of padded tokens. Writes benchmarks/results/profile_docs.json and prints a markdown table.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import sys
+import tempfile
+from collections import defaultdict
+from pathlib import Path
+from typing import Any
+
+BENCH = Path(__file__).resolve().parent
+sys.path.insert(0, str(BENCH))
+sys.path.insert(0, str(BENCH.parent / "src"))
+
+from base_checkpoint import build_checkpoint  # noqa: E402
+from levers import session  # noqa: E402
+from machine import cpu_flags, cpu_model  # noqa: E402
+from paired import Feed, arguments, save, taken, workload  # noqa: E402
+from spladekit.model.build import build_model  # noqa: E402
+from spladekit.model.prepare import prepare_model  # noqa: E402
+from spladekit.pipeline.run import POOLED_OUTPUT  # noqa: E402
+
+#: Op types whose FLOPs follow from their shapes: 2 × (output elements) × (inner dimension).
+MATMULS = ("MatMul", "FusedMatMul", "Gemm")
+
+
+def _shapes(types: list[dict[str, list[int]]]) -> list[list[int]]:
+    return [next(iter(t.values())) for t in types]
+
+
+def kernel_times(trace: Path) -> dict[str, dict[str, float]]:
+    """Per op type (MatMuls split into weights and attention): seconds and, where known, GFLOP."""
+    sums: dict[str, dict[str, float]] = defaultdict(lambda: {"s": 0.0, "gflop": 0.0})
+    for event in json.loads(trace.read_text()):
+        if event.get("cat") != "Node" or not event["name"].endswith("_kernel_time"):
+            continue
+        op = event["args"]["op_name"]
+        key, gflop = op, 0.0
+        if op in MATMULS:
+            # A weight prepacked at load is gone from the recorded inputs: one input left.
+            a, *b = _shapes(event["args"]["input_type_shape"])
+            (out,) = _shapes(event["args"]["output_type_shape"])
+            weights = not b or len(b[0]) == 2
+            key = f"{op} (weights)" if weights else f"{op} (attention)"
+            gflop = 2 * math.prod(out) * a[-1] / 1e9
+        sums[key]["s"] += event["dur"] / 1e6
+        sums[key]["gflop"] += gflop
+    return dict(sums)
+
+
+def profile(model: Path, docs: list[Feed], repeats: int, prefix: Path) -> dict[str, Any]:
+    """One pass to warm (packing, arena), then *repeats* passes profiled: the op-type table."""
+    s = session(model, profile=prefix)
+    docs = taken(s, docs)
+    for feed in docs * (1 + repeats):
+        s.run([POOLED_OUTPUT], feed)
+    sums = kernel_times(Path(s.end_profiling()))
+    # The warming pass is in the trace too: every op's share of it is the same as of the rest.
+    total = sum(v["s"] for v in sums.values())
+    ops = {
+        op: {
+            "share": v["s"] / total,
+            "seconds per pass": v["s"] / (1 + repeats),
+            **({"GFLOP/s": v["gflop"] / v["s"]} if v["gflop"] else {}),
+        }
+        for op, v in sorted(sums.items(), key=lambda item: -item[1]["s"])
+    }
+    return {"kernel seconds per pass": total / (1 + repeats), "ops": ops}
+
+
+def main() -> None:
+    args = arguments(__doc__.split("\n")[0], repeats=2)
+    folder, _, docs = workload(args)
+    weights = build_checkpoint("base")
+    models = {
+        "prepared, exact (the default)": prepare_model(folder / "model.onnx"),
+        "prepared, fused": prepare_model(folder / "model.onnx", fused=True),
+        "built from safetensors, fused": build_model(
+            weights / "config.json", weights / "model.safetensors", fused=True
+        ),
+    }
+    real = sum(int(feed["attention_mask"].sum()) for feed in docs)
+    padded = sum(feed["attention_mask"].size for feed in docs)
+    report: dict[str, Any] = {
+        "cpu": cpu_model(),
+        "flags": cpu_flags(),
+        "documents": args.docs,
+        "batches": len(docs),
+        "padded share of tokens": 1 - real / padded,
+        "graphs": {},
+    }
+    with tempfile.TemporaryDirectory() as tmp:
+        for name, model in models.items():
+            prefix = Path(tmp) / str(len(report["graphs"]))
+            report["graphs"][name] = profile(model, docs, args.repeats, prefix)
+            print(f"  profiled {name}", file=sys.stderr)
+    save(report, "profile_docs.json")
+    names = list(report["graphs"])
+    print("\n| op type | " + " | ".join(f"{n}: share, GFLOP/s" for n in names) + " |")
+    print("| --- |" + " --- |" * len(names))
+    order = list(report["graphs"][names[-1]]["ops"])
+    for graph in names:
+        order += [op for op in report["graphs"][graph]["ops"] if op not in order]
+    for op in order:
+        cells = []
+        for graph in names:
+            row = report["graphs"][graph]["ops"].get(op)
+            rate = f", {row['GFLOP/s']:.0f}" if row and "GFLOP/s" in row else ""
+            cells.append(f"{100 * row['share']:.1f} %{rate}" if row else "–")
+        if any(c != "–" and not c.startswith("0.") for c in cells):
+            print(f"| {op} | " + " | ".join(cells) + " |")
+
+
+if __name__ == "__main__":
+    main()
