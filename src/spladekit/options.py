@@ -221,7 +221,8 @@ class EncoderOptions(TypedDict, total=False):
         # Re-measured on an AMD EPYC with AVX-512 VNNI (2026-12-04, exact graph, whole passes
         # over 96 documents alternating, median time per pass against 1024's:
         # benchmarks/token_budget.py and two runs of its prototype): 512 1.06x, 768
-        # 0.99-1.01x, 1536 1.02-1.05x, 2048 1.07x.
+        # 0.99-1.01x, 1536 1.02-1.05x, 2048 1.07x; on a newer EPYC with AVX-VNNI (2026-12-05):
+        # 512 0.99x, 768 1.01x, 1536 1.02x. Nothing beats 1024 by more than a run's noise.
         Option(1024, "padded tokens per model run (bounds memory)", _positive),
     ]
     long_documents: Annotated[
