@@ -26,9 +26,12 @@ BENCH = Path(__file__).resolve().parent
 sys.path.insert(0, str(BENCH))
 sys.path.insert(0, str(BENCH.parent / "src"))
 
+from base_checkpoint import build_checkpoint  # noqa: E402
 from build_model import build_folder  # noqa: E402
 from corpus import load_corpus, sample_queries  # noqa: E402
 from run import pick_docs  # noqa: E402
+from spladekit.model.build import build_model  # noqa: E402
+from spladekit.model.prepare import prepare_model  # noqa: E402
 from spladekit.options import resolve_options  # noqa: E402
 from spladekit.pipeline.batch import plan_batches  # noqa: E402
 from spladekit.pipeline.run import POOLED_OUTPUT  # noqa: E402
@@ -117,6 +120,19 @@ def workload(
     corpus = load_corpus()
     docs = feeds(tokenizer, [corpus[i] for i in pick_docs(args.docs)], 32)
     return folder, queries, docs
+
+
+def fp32_graphs(folder: Path) -> dict[str, Path]:
+    """The fp32 graphs spladekit runs of the benchmark model: its export prepared exact (the
+    default) and fused, and fused built from the same weights as safetensors."""
+    weights = build_checkpoint("base")
+    return {
+        "prepared, exact (the default)": prepare_model(folder / "model.onnx"),
+        "prepared, fused": prepare_model(folder / "model.onnx", fused=True),
+        "built from safetensors, fused": build_model(
+            weights / "config.json", weights / "model.safetensors", fused=True
+        ),
+    }
 
 
 def measure(

@@ -27,12 +27,9 @@ BENCH = Path(__file__).resolve().parent
 sys.path.insert(0, str(BENCH))
 sys.path.insert(0, str(BENCH.parent / "src"))
 
-from base_checkpoint import build_checkpoint  # noqa: E402
 from levers import session  # noqa: E402
 from machine import cpu_flags, cpu_model  # noqa: E402
-from paired import Feed, arguments, save, taken, workload  # noqa: E402
-from spladekit.model.build import build_model  # noqa: E402
-from spladekit.model.prepare import prepare_model  # noqa: E402
+from paired import Feed, arguments, fp32_graphs, save, taken, workload  # noqa: E402
 from spladekit.pipeline.run import POOLED_OUTPUT  # noqa: E402
 
 #: Op types whose FLOPs follow from their shapes: 2 × (output elements) × (inner dimension).
@@ -86,14 +83,7 @@ def profile(model: Path, docs: list[Feed], repeats: int, prefix: Path) -> dict[s
 def main() -> None:
     args = arguments(__doc__.split("\n")[0], repeats=2)
     folder, _, docs = workload(args)
-    weights = build_checkpoint("base")
-    models = {
-        "prepared, exact (the default)": prepare_model(folder / "model.onnx"),
-        "prepared, fused": prepare_model(folder / "model.onnx", fused=True),
-        "built from safetensors, fused": build_model(
-            weights / "config.json", weights / "model.safetensors", fused=True
-        ),
-    }
+    models = fp32_graphs(folder)
     real = sum(int(feed["attention_mask"].sum()) for feed in docs)
     padded = sum(feed["attention_mask"].size for feed in docs)
     report: dict[str, Any] = {
