@@ -4,12 +4,13 @@
 
 ``run.py`` times each graph in its own process, and between processes the machine's speed
 moves by more than fused kernels gain (one run read the fused graph's documents at 85 % of
-the roofline and the exact one's at 89 %, the next the other way round). Here the benchmark's
-BERT-base model — prepared exact (the default), prepared fused, and fused built from the same
-weights as safetensors — is held in one process, the three sessions taking turns query by
-query and batch by batch (the paired method of ``paired.py``), each time compared with the
-exact graph's on the same input. Also the largest difference of the fused graphs' pooled logits
-from the exact one's on those inputs. Writes benchmarks/results/fused_paired.json.
+the roofline and the exact one's at 89 %, the run before on the same kind of CPU 89 % and
+88 %). Here the benchmark's BERT-base model — prepared exact (the default), prepared fused,
+and fused built from the same weights as safetensors — is held in one process, the three
+sessions taking turns query by query and batch by batch (the paired method of ``paired.py``),
+each time compared with the exact graph's on the same input. Also the largest difference of
+the fused graphs' pooled logits from the exact one's on those inputs. Writes
+benchmarks/results/fused_paired.json.
 """
 
 from __future__ import annotations
