@@ -47,8 +47,8 @@ def feeds(
     """The model inputs spladekit makes of *texts*: its tokenizer and batches, ≤ *rows* each
     within *token_budget* padded tokens (the default's unless given)."""
     defaults = resolve_options({}, "paired")
-    segments = tokenizer.segment_texts(
-        texts, windows=False, stride=defaults["stride"], offset=0, what="texts"
+    segments = tokenizer.segment_texts(  # no windows: truncated as encode_documents does
+        texts, windows=False, stride=tokenizer.content_length, offset=0, what="texts"
     )
     return [
         {
@@ -64,9 +64,11 @@ def feeds(
 
 def pooled_runs(sessions: dict[str, Any]) -> dict[str, Run]:
     """Each session (levers.session, idle threads not spinning) as one feed → its pooled logits."""
-    return {
-        name: (lambda feed, s=s: s.run([POOLED_OUTPUT], feed)[0]) for name, s in sessions.items()
-    }
+
+    def pooled(session: Any) -> Run:
+        return lambda feed: session.run([POOLED_OUTPUT], feed)[0]
+
+    return {name: pooled(s) for name, s in sessions.items()}
 
 
 def taken(session: Any, feeds: list[Feed]) -> list[Feed]:
@@ -84,7 +86,7 @@ def same_vectors(runs: dict[str, Run], feeds: list[Feed]) -> bool:
 def turns(runs: dict[str, Run], batches: list[Feed]) -> dict[str, Any]:
     """Each batch through every session in turn (order flipped each batch): times and ratios."""
     names = list(runs)
-    times = {name: [] for name in names}
+    times: dict[str, list[float]] = {name: [] for name in names}
     for i, feed in enumerate(batches):
         for name in names if i % 2 == 0 else names[::-1]:
             began = time.perf_counter()
