@@ -6,11 +6,11 @@ The fp32 documents goal (≥ 90 % of the MatMul roofline) is short when the ops 
 MatMuls take more than ~10 % of the time, so this says which ones do. The benchmark's
 BERT-base model as spladekit runs it — prepared exact (the default), prepared fused, and fused
 built from the same weights as safetensors — each in a session with ONNX Runtime's profiler on
-(``levers.session``), warmed, then the benchmark's documents in spladekit's batches
-(``paired.workload``: ≤ 32 rows within the default token budget) *repeats* times. Per op type:
-kernel time and its share; for the MatMuls (weights: a 2-D right-hand side; attention: the
-score and context products) also GFLOP/s, from the shapes the profiler records. Also the share
-of padded tokens. Writes benchmarks/results/profile_docs.json and prints a markdown table.
+(``levers.session``), running the benchmark's documents in spladekit's batches
+(``paired.workload``: ≤ 32 rows within the default token budget) 1 + *repeats* times. Per op
+type: kernel time and its share; for the MatMuls (weights: a 2-D right-hand side; attention:
+the score and context products) also GFLOP/s, from the shapes the profiler records. Also the
+share of padded tokens. Writes benchmarks/results/profile_docs.json and prints a markdown table.
 """
 
 from __future__ import annotations
@@ -61,13 +61,13 @@ def kernel_times(trace: Path) -> dict[str, dict[str, float]]:
 
 
 def profile(model: Path, docs: list[Feed], repeats: int, prefix: Path) -> dict[str, Any]:
-    """One pass to warm (packing, arena), then *repeats* passes profiled: the op-type table."""
+    """1 + *repeats* passes over *docs*, all profiled (the first also grows the arena; ONNX
+    Runtime's profiler cannot start later in a session): the op-type table, per pass."""
     s = session(model, profile=prefix)
     docs = taken(s, docs)
     for feed in docs * (1 + repeats):
         s.run([POOLED_OUTPUT], feed)
     sums = kernel_times(Path(s.end_profiling()))
-    # The warming pass is in the trace too: every op's share of it is the same as of the rest.
     total = sum(v["s"] for v in sums.values())
     ops = {
         op: {
