@@ -18,43 +18,32 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-import numpy as np
-
 BENCH = Path(__file__).resolve().parent
 sys.path.insert(0, str(BENCH))
 sys.path.insert(0, str(BENCH.parent / "src"))
 
 from levers import session  # noqa: E402
 from machine import cpu_flags, cpu_model  # noqa: E402
-from paired import Feed, Run, arguments, fp32_graphs, measure, save, workload  # noqa: E402
-from spladekit.pipeline.run import POOLED_OUTPUT  # noqa: E402
-
-
-def pooled_run(path: Path) -> Run:
-    """A session on *path* (idle threads not spinning) as one feed → its pooled logits, given
-    only the inputs it takes (a built graph has no token_type_ids)."""
-    s = session(path, spinning=False)
-    names = {i.name for i in s.get_inputs()}
-    return lambda feed: s.run([POOLED_OUTPUT], {k: v for k, v in feed.items() if k in names})[0]
-
-
-def largest_difference(runs: dict[str, Run], feeds: list[Feed]) -> dict[str, float]:
-    """Per graph after the first: the max |Δ| of its pooled logits from the first's on *feeds*."""
-    first, *others = runs
-    return {
-        name: max(float(np.abs(runs[name](f) - runs[first](f)).max()) for f in feeds)
-        for name in others
-    }
+from paired import (  # noqa: E402
+    arguments,
+    fp32_graphs,
+    max_differences,
+    measure,
+    pooled_runs,
+    save,
+    workload,
+)
 
 
 def main() -> None:
     args = arguments(__doc__.split("\n")[0], repeats=2)
     folder, queries, docs = workload(args)
-    runs = {name: pooled_run(path) for name, path in fp32_graphs(folder).items()}
+    sessions = {name: session(path, spinning=False) for name, path in fp32_graphs(folder).items()}
+    runs = pooled_runs(sessions)
     report = {
         "cpu": cpu_model(),
         "flags": cpu_flags(),
-        "max abs difference of pooled logits from the exact graph": largest_difference(
+        "max abs difference of pooled logits from the exact graph": max_differences(
             runs, queries[:50] + docs
         ),
     }

@@ -26,7 +26,7 @@ sys.path.insert(0, str(BENCH.parent / "src"))
 
 from levers import session  # noqa: E402
 from machine import cpu_flags, cpu_model, huge_mib  # noqa: E402
-from paired import arguments, measure, pooled_runs, save, taken, workload  # noqa: E402
+from paired import arguments, measure, pooled_runs, save, workload  # noqa: E402
 from spladekit.model.prepare import prepare_model  # noqa: E402
 
 
@@ -45,8 +45,7 @@ def main() -> None:
         huge = session(path, spinning=False)  # its huge-page move done before it returns
         moved = huge_mib() - before
         runs = pooled_runs({"4 KiB pages": plain, "huge pages": huge})
-        q, d = taken(plain, queries), taken(plain, docs)
-        report[name] = {"huge_pages_mib": moved, **measure(runs, q, d, args.repeats)}
+        report[name] = {"huge_pages_mib": moved, **measure(runs, queries, docs, args.repeats)}
         print(name, json.dumps(report[name]), file=sys.stderr, flush=True)
         del plain, huge, runs
     save(report, "huge_pages.json")

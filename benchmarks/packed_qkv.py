@@ -27,7 +27,7 @@ sys.path.insert(0, str(BENCH.parent / "src"))
 from base_checkpoint import build_checkpoint  # noqa: E402
 from levers import session  # noqa: E402
 from machine import cpu_flags, cpu_model  # noqa: E402
-from paired import arguments, measure, pooled_runs, same_vectors, save, taken, workload  # noqa: E402
+from paired import arguments, measure, pooled_runs, same_vectors, save, workload  # noqa: E402
 from spladekit.model import graph  # noqa: E402
 from spladekit.model.build import build_model  # noqa: E402
 from spladekit.model.pack import unpack_projections  # noqa: E402
@@ -59,12 +59,11 @@ def main() -> None:
             plain = session(plain_path, spinning=False, huge_pages=False)
             packed = session(packed_path, spinning=False, huge_pages=False)
             runs = pooled_runs({"three MatMuls": plain, "one packed MatMul": packed})
-            q, d = taken(plain, queries), taken(plain, docs)
-            same = same_vectors(runs, q[:50] + d)
+            same = same_vectors(runs, queries[:50] + docs)
             report[name] = {
                 "packed_sets": sets,
                 "bit_identical (50 queries, all batches)": same,
-                **measure(runs, q, d, args.repeats),
+                **measure(runs, queries, docs, args.repeats),
             }
             print(name, json.dumps(report[name]), file=sys.stderr, flush=True)
             del plain, packed, runs
